@@ -1,0 +1,259 @@
+//! Snapshots: a cache's settings and live entries, in LRU order with absolute deadlines, as
+//! platform-independent bytes. Invariant: `restore(snapshot(c))` at the same instant gives a cache
+//! with the same settings, entries, order and deadlines; any other input gives a cache or a
+//! `CorruptSnapshot` error, never a panic, and never allocates more than the input justifies.
+//!
+//! Format (postcard throughout; integers are varints, `i128` zigzag):
+//! `magic "FCDS"`, `version: u32` (= 1), then the settings `default_ttl: Option<f64>`,
+//! `max_size_bytes: Option<u64>`, `max_items: Option<u32>`, `removal_log_capacity: u32`, then
+//! `count: u64` and `count` entries `(key: str, value: bytes, deadline: Option<i128>)`, where the
+//! deadline is nanoseconds since the Unix epoch and `None` means never. Nothing may follow.
+
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::accounting::encoded_len;
+use crate::cache::{try_copy, try_copy_str, Cache, Config};
+use crate::time::{Clock, Deadline};
+use crate::CacheError;
+
+/// The first bytes of every snapshot.
+pub const SNAPSHOT_MAGIC: [u8; 4] = *b"FCDS";
+/// The format version this build writes and the newest it reads.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    magic: [u8; 4],
+    version: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Settings {
+    default_ttl: Option<f64>,
+    max_size_bytes: Option<u64>,
+    max_items: Option<u32>,
+    removal_log_capacity: u32,
+}
+
+/// A byte string written with `serialize_bytes` (length + bytes, read back borrowed as `&[u8]`).
+struct Bytes<'a>(&'a [u8]);
+
+impl Serialize for Bytes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+fn deadline_len(d: Deadline) -> u64 {
+    match d.to_snapshot() {
+        None => 1,
+        Some(n) => {
+            let zigzag = ((n << 1) ^ (n >> 127)) as u128;
+            let bits = 128 - zigzag.max(1).leading_zeros() as u64;
+            1 + bits.div_ceil(7)
+        }
+    }
+}
+
+fn prefix<C: Clock>(cache: &Cache<C>, count: u64) -> Result<Vec<u8>, postcard::Error> {
+    let config = cache.config();
+    let mut out = postcard::to_allocvec(&Header {
+        magic: SNAPSHOT_MAGIC,
+        version: SNAPSHOT_VERSION,
+    })?;
+    out = postcard::to_extend(
+        &Settings {
+            default_ttl: config.default_ttl,
+            max_size_bytes: config.max_size_bytes,
+            max_items: config.max_items,
+            removal_log_capacity: config.removal_log_capacity,
+        },
+        out,
+    )?;
+    postcard::to_extend(&count, out)
+}
+
+fn truncated(what: &str, e: postcard::Error) -> CacheError {
+    CacheError::corrupt(format!("{what}: {e}"))
+}
+
+impl<C: Clock> Cache<C> {
+    /// Settings and live entries as versioned bytes that [`Cache::restore`] reads.
+    pub fn snapshot(&self) -> Vec<u8> {
+        match self.try_snapshot() {
+            Ok(bytes) => bytes,
+            Err(_) => std::alloc::handle_alloc_error(std::alloc::Layout::new::<u8>()),
+        }
+    }
+
+    /// As [`Cache::snapshot`], but `OutOfMemory` instead of aborting if the allocator refuses
+    /// the buffer (its exact size is computed first, so it is allocated once).
+    pub fn try_snapshot(&self) -> Result<Vec<u8>, CacheError> {
+        let now = self.now();
+        let live = || self.stored().filter(move |(_, _, d)| d.is_never() || !d.is_expired_at(now));
+        let (count, body) = live().fold((0u64, 0u64), |(n, b), (k, v, d)| {
+            (n + 1, b + encoded_len(k.len()) + encoded_len(v.len()) + deadline_len(d))
+        });
+        let head = prefix(self, count).map_err(|_| CacheError::OutOfMemory)?;
+        let total = usize::try_from(head.len() as u64 + body).map_err(|_| CacheError::OutOfMemory)?;
+        let mut out = Vec::new();
+        out.try_reserve_exact(total).map_err(|_| CacheError::OutOfMemory)?;
+        out.extend_from_slice(&head);
+        for (k, v, d) in live() {
+            out = postcard::to_extend(&(k, Bytes(v), d.to_snapshot()), out).map_err(|_| CacheError::OutOfMemory)?;
+        }
+        debug_assert_eq!(out.len(), total);
+        Ok(out)
+    }
+
+    /// A cache rebuilt from snapshot bytes on `clock`, with its hash keyed by `seed`: settings,
+    /// entries in LRU order and absolute deadlines. Entries that expired since are dropped and
+    /// the limits are applied again (evicting least recently used entries). Stats start at zero
+    /// and the removal log empty. Truncated, corrupt or newer-version input: `CorruptSnapshot`.
+    pub fn restore(bytes: &[u8], clock: C, seed: (u64, u64)) -> Result<Self, CacheError> {
+        let (header, rest) = postcard::take_from_bytes::<Header>(bytes).map_err(|e| truncated("header", e))?;
+        if header.magic != SNAPSHOT_MAGIC {
+            return Err(CacheError::corrupt("not a faas-cache snapshot (bad magic bytes)"));
+        }
+        if header.version == 0 || header.version > SNAPSHOT_VERSION {
+            return Err(CacheError::corrupt(format!(
+                "snapshot format version {} is not readable by this build (it reads 1 to {SNAPSHOT_VERSION})",
+                header.version
+            )));
+        }
+        let (settings, rest) = postcard::take_from_bytes::<Settings>(rest).map_err(|e| truncated("settings", e))?;
+        let config = Config {
+            default_ttl: settings.default_ttl,
+            max_size_bytes: settings.max_size_bytes,
+            max_items: settings.max_items,
+            removal_log_capacity: settings.removal_log_capacity,
+        };
+        let mut cache = Cache::with_clock_and_seed(config, clock, seed).map_err(|e| match e {
+            CacheError::InvalidArgument(m) => CacheError::corrupt(format!("bad settings: {m}")),
+            other => other,
+        })?;
+        let (count, mut rest) = postcard::take_from_bytes::<u64>(rest).map_err(|e| truncated("entry count", e))?;
+        let now = cache.now();
+        for i in 0..count {
+            let ((key, value, deadline), tail) = postcard::take_from_bytes::<(&str, &[u8], Option<i128>)>(rest)
+                .map_err(|e| truncated(&format!("entry {i} of {count}"), e))?;
+            rest = tail;
+            let deadline = Deadline::from_snapshot(deadline);
+            if cache.is_expired(key).is_some() {
+                return Err(CacheError::corrupt(format!("entry {i}: duplicate key {key:?}")));
+            }
+            if !deadline.is_never() && deadline.is_expired_at(now) {
+                continue;
+            }
+            let (Some(key), Some(value)) = (try_copy_str(key), try_copy(value)) else {
+                return Err(CacheError::OutOfMemory);
+            };
+            match cache.restore_entry(key, value, deadline) {
+                Ok(()) | Err(CacheError::DataTooLarge { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if !rest.is_empty() {
+            return Err(CacheError::corrupt(format!("{} unexpected bytes after the last entry", rest.len())));
+        }
+        cache.drain_removals(u32::MAX);
+        cache.reset_stats();
+        Ok(cache)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Expiry, ManualClock};
+
+    fn cache(clock: &ManualClock) -> Cache<ManualClock> {
+        let config = Config {
+            default_ttl: Some(30.0),
+            max_items: Some(10),
+            removal_log_capacity: 8,
+            ..Config::default()
+        }
+        .with_max_size("64K")
+        .unwrap();
+        Cache::with_clock_and_seed(config, clock.clone(), (1, 2)).unwrap()
+    }
+
+    #[test]
+    fn o3_round_trip_keeps_settings_order_and_deadlines() {
+        let clock = ManualClock::default();
+        let mut c = cache(&clock);
+        c.set("a", b"1".to_vec()).unwrap();
+        c.set_with_expiry("b", vec![2; 300], Expiry::Never).unwrap();
+        c.set_with_expiry("c", b"3".to_vec(), Expiry::Ttl(0.25)).unwrap();
+        c.get("a");
+        let bytes = c.snapshot();
+        assert_eq!(&bytes[..4], b"FCDS");
+        let mut r = Cache::restore(&bytes, clock.clone(), (3, 4)).unwrap();
+        assert_eq!(r.config(), c.config());
+        assert_eq!(r.keys().collect::<Vec<_>>(), ["b", "c", "a"]);
+        assert_eq!(r.get_ttl("a").unwrap(), Some(30.0));
+        assert_eq!(r.get_ttl("b").unwrap(), None);
+        assert_eq!(r.get_ttl("c").unwrap(), Some(0.25));
+        assert_eq!(r.byte_size(), c.byte_size());
+        assert_eq!(r.snapshot(), bytes);
+    }
+
+    #[test]
+    fn o3_restore_later_drops_what_expired_meanwhile() {
+        let clock = ManualClock::default();
+        let mut c = cache(&clock);
+        c.set_with_expiry("short", b"x".to_vec(), Expiry::Ttl(1.0)).unwrap();
+        c.set_with_expiry("long", b"y".to_vec(), Expiry::Ttl(100.0)).unwrap();
+        let bytes = c.snapshot();
+        clock.advance_secs(50.0);
+        let mut r = Cache::restore(&bytes, clock.clone(), (0, 0)).unwrap();
+        assert_eq!(r.keys().collect::<Vec<_>>(), ["long"]);
+        assert_eq!(r.get_ttl("long").unwrap(), Some(50.0));
+        assert_eq!(r.stats(), crate::Stats::default());
+    }
+
+    #[test]
+    fn snapshot_leaves_out_expired_entries() {
+        let clock = ManualClock::default();
+        let mut c = cache(&clock);
+        c.set_with_expiry("gone", b"x".to_vec(), Expiry::Ttl(1.0)).unwrap();
+        clock.advance_secs(2.0);
+        let r = Cache::restore(&c.snapshot(), clock.clone(), (0, 0)).unwrap();
+        assert_eq!(r.is_expired("gone"), None);
+    }
+
+    #[test]
+    fn truncated_corrupt_and_future_input_is_rejected() {
+        let clock = ManualClock::default();
+        let mut c = cache(&clock);
+        c.set("key", b"value".to_vec()).unwrap();
+        let bytes = c.snapshot();
+        for cut in 0..bytes.len() {
+            let e = Cache::restore(&bytes[..cut], clock.clone(), (0, 0)).unwrap_err();
+            assert!(matches!(e, CacheError::CorruptSnapshot(_)), "cut {cut}: {e}");
+        }
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert!(matches!(Cache::restore(&extra, clock.clone(), (0, 0)), Err(CacheError::CorruptSnapshot(_))));
+        let mut future = bytes.clone();
+        future[4] = 2;
+        let e = Cache::restore(&future, clock.clone(), (0, 0)).unwrap_err();
+        assert!(e.to_string().contains("version 2"), "{e}");
+        let mut magic = bytes;
+        magic[0] = b'X';
+        assert!(matches!(Cache::restore(&magic, clock, (0, 0)), Err(CacheError::CorruptSnapshot(_))));
+    }
+
+    #[test]
+    fn hostile_counts_and_lengths_allocate_nothing_big() {
+        let clock = ManualClock::default();
+        let c = cache(&clock);
+        let mut bytes = c.snapshot();
+        bytes.pop(); // count 0
+        bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+        bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
+        assert!(matches!(Cache::restore(&bytes, clock.clone(), (0, 0)), Err(CacheError::CorruptSnapshot(_))));
+        assert!(matches!(Cache::restore(&[], clock, (0, 0)), Err(CacheError::CorruptSnapshot(_))));
+    }
+}

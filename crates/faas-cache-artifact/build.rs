@@ -1,0 +1,76 @@
+//! Builds `crates/faas-cache-component` for `wasm32-unknown-unknown` with the `guest` profile,
+//! turns the core module into a component with the `wit-component` encoder, and writes it to
+//! `$OUT_DIR/faas_cache.wasm` (and `target/faas_cache.wasm` for tools such as jco and wasm-tools).
+//! Installs the wasm target with rustup when it is missing (RUSTUP_AUTO_INSTALL may be 0).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-unknown-unknown";
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest_dir.join("../..").canonicalize().unwrap();
+    for watched in ["crates/faas-cache/src", "crates/faas-cache/Cargo.toml", "crates/faas-cache-component", "wit", "Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    ensure_target();
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target_dir = root.join("target/guest-build");
+    let mut cmd = Command::new(&cargo);
+    cmd.current_dir(&root)
+        .args(["build", "--package", "faas-cache-component", "--target", TARGET, "--profile", "guest"])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // The outer build's flags and settings are for the host, not for the guest.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("CARGO_PROFILE_") || key.starts_with("CARGO_BUILD_") || key.starts_with("CARGO_TARGET_") {
+            cmd.env_remove(&key);
+        }
+    }
+    for key in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "RUSTC_WORKSPACE_WRAPPER", "CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS"] {
+        cmd.env_remove(key);
+    }
+    let status = cmd.status().expect("failed to run cargo for the guest component");
+    assert!(status.success(), "building the guest component failed ({status})");
+
+    let module_path = target_dir.join(TARGET).join("guest/faas_cache_component.wasm");
+    let module = std::fs::read(&module_path).unwrap_or_else(|e| panic!("reading {}: {e}", module_path.display()));
+    let component = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .and_then(|encoder| encoder.validate(true).encode())
+        .unwrap_or_else(|e| panic!("componentizing {}: {e:?}", module_path.display()));
+
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("faas_cache.wasm");
+    write_if_changed(&out, &component);
+    write_if_changed(&root.join("target/faas_cache.wasm"), &component);
+}
+
+fn write_if_changed(path: &Path, bytes: &[u8]) {
+    if std::fs::read(path).ok().as_deref() != Some(bytes) {
+        std::fs::write(path, bytes).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+}
+
+/// Adds the wasm target to the active toolchain if its standard library is not installed.
+fn ensure_target() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let installed = sysroot.is_some_and(|s| s.join("lib/rustlib").join(TARGET).join("lib").is_dir());
+    if installed {
+        return;
+    }
+    println!("cargo:warning=installing the {TARGET} target with rustup");
+    let status = Command::new("rustup").args(["target", "add", TARGET]).status();
+    match status {
+        Ok(s) if s.success() => {}
+        other => panic!(
+            "the {TARGET} target is missing and `rustup target add {TARGET}` failed ({other:?}); install it and build again"
+        ),
+    }
+}

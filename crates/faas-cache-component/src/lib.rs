@@ -1,0 +1,30 @@
+//! The `faas:cache` component: exports the `cache` interface of `wit/cache.wit` (world
+//! `cache-component`) on top of the `faas-cache` core library.
+//!
+//! Invariants: no call traps. Every failure is a `cache-error` value; allocations that the host
+//! refuses are answered by evicting entries (see [`memory`]), never by aborting; every live
+//! `cache-dict` handle owns exactly one slot of the instance's [`registry`], which `tick` walks.
+
+// Generated bindings: the canonical-ABI glue is `unsafe` by nature.
+#[allow(unsafe_code)]
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "cache-component",
+        generate_all,
+    });
+}
+
+mod clock;
+mod convert;
+mod exports;
+mod memory;
+mod registry;
+
+use exports::Component;
+
+#[allow(unsafe_code)]
+mod export {
+    use super::{bindings, Component};
+    bindings::export!(Component with_types_in bindings);
+}

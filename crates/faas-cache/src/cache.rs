@@ -623,6 +623,10 @@ impl Inner {
         match self.memory_victim(None, now) {
             Some(victim) => {
                 self.discard(victim, self.cause_for_memory(victim, now));
+                if self.slab.len() == 0 {
+                    // Empty: give the structures' own memory back too, so it can coalesce.
+                    self.release_structures();
+                }
                 true
             }
             None => self.log.drop_oldest() && {
@@ -753,12 +757,17 @@ impl Inner {
         self.stats.removals_dropped += self.log.push(removal);
     }
 
-    fn clear(&mut self) {
-        let slab = std::mem::replace(&mut self.slab, LruSlab::new());
+    /// Frees the slab, index and heap of an empty cache.
+    fn release_structures(&mut self) {
+        self.slab = LruSlab::new();
         self.index.clear();
         self.heap.clear();
+    }
+
+    fn clear(&mut self) {
+        let mut slab = std::mem::replace(&mut self.slab, LruSlab::new());
+        self.release_structures();
         self.entries_bytes = 0;
-        let mut slab = slab;
         let mut n = 0;
         while let Some(idx) = slab.head() {
             let entry = slab.remove(idx);

@@ -1,0 +1,91 @@
+//! The memory bound under a hard host limit (wasmtime `StoreLimits`): a churn of mixed sizes far
+//! beyond the budget never traps, and when the host limit is below the budget the cache evicts
+//! (a full cache) instead of trapping.
+
+use faas_cache_host_test::{CacheError, Guest, Options};
+
+const MIB: usize = 1 << 20;
+
+fn churn(g: &mut Guest, d: faas_cache_host_test::Dict, total_bytes: usize) -> (u64, u64) {
+    let mut rng = 0x1234_5678_9abc_def1u64;
+    let (mut written, mut oom) = (0usize, 0u64);
+    let mut i = 0u64;
+    while written < total_bytes {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        // 16 B to 64 KiB, log-uniform.
+        let size = 16usize << (rng % 13);
+        let size = size.min(64 * 1024);
+        match g.set(d, &format!("key-{}", rng % 5000), &vec![i as u8; size]) {
+            Ok(()) => {}
+            Err(CacheError::OutOfMemory) => oom += 1,
+            Err(e) => panic!("set failed: {e:?}"),
+        }
+        if i % 7 == 0 {
+            let _ = g.get(d, &format!("key-{}", (rng >> 20) % 5000));
+        }
+        written += size;
+        i += 1;
+    }
+    (i, oom)
+}
+
+#[test]
+fn churn_of_ten_budgets_under_a_limit_of_one_and_a_half_budgets_never_traps() {
+    let budget = 8 * MIB;
+    let limit = budget * 3 / 2 + 2 * MIB;
+    let mut g = Guest::with_memory_limit(limit);
+    let d = g
+        .create(&Options {
+            default_ttl: None,
+            max_size: Some("8M".into()),
+            max_items: None,
+            removal_log_capacity: 64,
+        })
+        .unwrap();
+    let (writes, oom) = churn(&mut g, d, 10 * budget);
+    let memory = g.memory_bytes();
+    println!(
+        "{writes} writes, {oom} out-of-memory, linear memory {:.2} MiB for a {} MiB budget (ratio {:.3}), {} refused growths",
+        memory as f64 / MIB as f64,
+        budget / MIB,
+        memory as f64 / budget as f64,
+        g.refused_growths()
+    );
+    assert!(g.byte_size(d) <= budget as u64);
+    assert!(memory <= limit);
+    // The cache still works.
+    g.set(d, "after", b"ok").unwrap();
+    assert_eq!(g.get(d, "after"), Some(b"ok".to_vec()));
+}
+
+#[test]
+fn host_limit_below_the_budget_evicts_instead_of_trapping() {
+    let limit = 4 * MIB;
+    let mut g = Guest::with_memory_limit(limit);
+    let d = g
+        .create(&Options {
+            default_ttl: None,
+            max_size: Some("64M".into()),
+            max_items: None,
+            removal_log_capacity: 16,
+        })
+        .unwrap();
+    let (writes, oom) = churn(&mut g, d, 64 * MIB);
+    println!("{writes} writes, {oom} out-of-memory errors, {} refused growths, {} entries left", g.refused_growths(), g.len(d));
+    assert!(g.refused_growths() > 0, "the test must hit the host limit");
+    assert!(g.stats(d).evicted_size > 0, "memory pressure evicts like a full cache");
+    // Calls that need memory for their results keep working.
+    let _ = g.keys(d);
+    let _ = g.items(d);
+    let snap = g.snapshot(d);
+    assert!(!snap.is_empty());
+    g.set(d, "after", b"ok").unwrap();
+    assert_eq!(g.get(d, "after"), Some(b"ok".to_vec()));
+    // A value four times the largest of the churn: the allocator evicts until it can receive it.
+    // (A single argument that cannot be placed in the host's memory even with the cache empty
+    // cannot be received at all: the canonical ABI copies it in before the guest can refuse.)
+    g.set(d, "large", &vec![0; MIB / 4]).unwrap();
+    assert_eq!(g.get(d, "large").map(|v| v.len()), Some(MIB / 4));
+}

@@ -11,7 +11,14 @@ const TARGET: &str = "wasm32-unknown-unknown";
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest_dir.join("../..").canonicalize().unwrap();
-    for watched in ["crates/faas-cache/src", "crates/faas-cache/Cargo.toml", "crates/faas-cache-component", "wit", "Cargo.toml", "Cargo.lock"] {
+    for watched in [
+        "crates/faas-cache/src",
+        "crates/faas-cache/Cargo.toml",
+        "crates/faas-cache-component",
+        "wit",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     ensure_target();
@@ -20,23 +27,49 @@ fn main() {
     let target_dir = root.join("target/guest-build");
     let mut cmd = Command::new(&cargo);
     cmd.current_dir(&root)
-        .args(["build", "--package", "faas-cache-component", "--target", TARGET, "--profile", "guest"])
+        .args([
+            "build",
+            "--package",
+            "faas-cache-component",
+            "--target",
+            TARGET,
+            "--profile",
+            "guest",
+        ])
         .arg("--target-dir")
         .arg(&target_dir);
     // The outer build's flags and settings are for the host, not for the guest.
     for (key, _) in std::env::vars() {
-        if key.starts_with("CARGO_PROFILE_") || key.starts_with("CARGO_BUILD_") || key.starts_with("CARGO_TARGET_") {
+        if key.starts_with("CARGO_PROFILE_")
+            || key.starts_with("CARGO_BUILD_")
+            || key.starts_with("CARGO_TARGET_")
+        {
             cmd.env_remove(&key);
         }
     }
-    for key in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "RUSTC_WORKSPACE_WRAPPER", "CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS"] {
+    for key in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+    ] {
         cmd.env_remove(key);
     }
-    let status = cmd.status().expect("failed to run cargo for the guest component");
-    assert!(status.success(), "building the guest component failed ({status})");
+    let status = cmd
+        .status()
+        .expect("failed to run cargo for the guest component");
+    assert!(
+        status.success(),
+        "building the guest component failed ({status})"
+    );
 
-    let module_path = target_dir.join(TARGET).join("guest/faas_cache_component.wasm");
-    let module = std::fs::read(&module_path).unwrap_or_else(|e| panic!("reading {}: {e}", module_path.display()));
+    let module_path = target_dir
+        .join(TARGET)
+        .join("guest/faas_cache_component.wasm");
+    let module = std::fs::read(&module_path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", module_path.display()));
     let component = wit_component::ComponentEncoder::default()
         .module(&module)
         .and_then(|encoder| encoder.validate(true).encode())
@@ -61,12 +94,15 @@ fn ensure_target() {
         .output()
         .ok()
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    let installed = sysroot.is_some_and(|s| s.join("lib/rustlib").join(TARGET).join("lib").is_dir());
+    let installed =
+        sysroot.is_some_and(|s| s.join("lib/rustlib").join(TARGET).join("lib").is_dir());
     if installed {
         return;
     }
     println!("cargo:warning=installing the {TARGET} target with rustup");
-    let status = Command::new("rustup").args(["target", "add", TARGET]).status();
+    let status = Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status();
     match status {
         Ok(s) if s.success() => {}
         other => panic!(

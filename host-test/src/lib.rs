@@ -14,7 +14,9 @@ wasmtime::component::bindgen!({
     additional_derives: [PartialEq],
 });
 
-pub use exports::faas::cache::cache::{BatchError, CacheError, Expiry, Options, Removal, RemovalCause, SizeExcess, Stats};
+pub use exports::faas::cache::cache::{
+    BatchError, CacheError, Expiry, Options, Removal, RemovalCause, SizeExcess, Stats,
+};
 use wasi::clocks::wall_clock::Datetime;
 
 /// The instant the simulated clock starts at: 2023-11-14T22:13:20Z.
@@ -39,7 +41,12 @@ struct Limiter {
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let ok = self.limits.memory_growing(current, desired, maximum)?;
         if ok {
             self.memory_bytes = self.memory_bytes.max(desired);
@@ -49,7 +56,12 @@ impl ResourceLimiter for Limiter {
         Ok(ok)
     }
 
-    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         self.limits.table_growing(current, desired, maximum)
     }
 }
@@ -64,7 +76,10 @@ impl wasi::clocks::wall_clock::Host for HostState {
     }
 
     fn resolution(&mut self) -> Datetime {
-        Datetime { seconds: 0, nanoseconds: 1 }
+        Datetime {
+            seconds: 0,
+            nanoseconds: 1,
+        }
     }
 }
 
@@ -82,7 +97,8 @@ pub fn engine_and_component() -> &'static (Engine, Component) {
         let mut config = Config::new();
         config.wasm_component_model(true);
         let engine = Engine::new(&config).expect("engine");
-        let component = Component::new(&engine, faas_cache_artifact::COMPONENT).expect("compile the component");
+        let component =
+            Component::new(&engine, faas_cache_artifact::COMPONENT).expect("compile the component");
         (engine, component)
     })
 }
@@ -121,7 +137,8 @@ impl Guest {
     fn with_limits(limits: StoreLimits) -> Guest {
         let (engine, component) = engine_and_component();
         let mut linker = Linker::<HostState>::new(engine);
-        CacheComponent::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s).expect("link");
+        CacheComponent::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .expect("link");
         let mut store = Store::new(
             engine,
             HostState {
@@ -136,7 +153,8 @@ impl Guest {
             },
         );
         store.limiter(|s| &mut s.limits);
-        let bindings = CacheComponent::instantiate(&mut store, component, &linker).expect("instantiate");
+        let bindings =
+            CacheComponent::instantiate(&mut store, component, &linker).expect("instantiate");
         Guest { store, bindings }
     }
 
@@ -184,7 +202,8 @@ impl Guest {
 
     /// Drops a handle (the guest frees the cache).
     pub fn drop_dict(&mut self, dict: Dict) {
-        dict.resource_drop(&mut self.store).expect("drop cache-dict");
+        dict.resource_drop(&mut self.store)
+            .expect("drop cache-dict");
     }
 
     pub fn get(&mut self, d: Dict, key: &str) -> Option<Vec<u8>> {
@@ -199,7 +218,13 @@ impl Guest {
     pub fn set(&mut self, d: Dict, key: &str, value: &[u8]) -> Result<(), CacheError> {
         call!(self, call_set, d, key, value)
     }
-    pub fn set_with_expiry(&mut self, d: Dict, key: &str, value: &[u8], expiry: Expiry) -> Result<(), CacheError> {
+    pub fn set_with_expiry(
+        &mut self,
+        d: Dict,
+        key: &str,
+        value: &[u8],
+        expiry: Expiry,
+    ) -> Result<(), CacheError> {
         call!(self, call_set_with_expiry, d, key, value, expiry)
     }
     pub fn delete(&mut self, d: Dict, key: &str) -> bool {

@@ -1,7 +1,9 @@
 //! Every function of wit/cache.wit driven through wasmtime with a simulated clock. Test names
 //! follow the points of `semantics.md` (S*, T*, B*, H*, O*, P*) and the contract comments.
 
-use faas_cache_host_test::{options, BatchError, CacheError, Dict, Expiry, Guest, Options, RemovalCause, START_SECONDS};
+use faas_cache_host_test::{
+    options, BatchError, CacheError, Dict, Expiry, Guest, Options, RemovalCause, START_SECONDS,
+};
 
 fn with(f: impl FnOnce(&mut Options)) -> Options {
     let mut o = options();
@@ -18,7 +20,10 @@ fn logged(g: &mut Guest) -> Dict {
 }
 
 fn causes(g: &mut Guest, d: Dict) -> Vec<(String, RemovalCause)> {
-    g.drain_removals(d, u32::MAX).into_iter().map(|r| (r.key, r.cause)).collect()
+    g.drain_removals(d, u32::MAX)
+        .into_iter()
+        .map(|r| (r.key, r.cause))
+        .collect()
 }
 
 fn s(v: &[&str]) -> Vec<String> {
@@ -34,9 +39,16 @@ fn s1_s4_keys_values_items_in_lru_order_and_reversed() {
     }
     assert_eq!(g.keys(d), s(&["a", "b", "c"]));
     assert_eq!(g.keys_reversed(d), s(&["c", "b", "a"]));
-    assert_eq!(g.values(d), vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]);
+    assert_eq!(
+        g.values(d),
+        vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+    );
     assert_eq!(g.items(d)[1], ("b".to_string(), b"b".to_vec()));
-    assert_eq!(g.keys(d), s(&["a", "b", "c"]), "listing does not change the order");
+    assert_eq!(
+        g.keys(d),
+        s(&["a", "b", "c"]),
+        "listing does not change the order"
+    );
 }
 
 #[test]
@@ -54,7 +66,11 @@ fn s2_get_and_set_default_hit_move_to_mru_but_peek_and_contains_do_not() {
     assert!(g.contains(d, "c"));
     assert_eq!(g.keys(d), s(&["c", "a", "b"]));
     let st = g.stats(d);
-    assert_eq!((st.hits, st.misses), (2, 0), "peek and contains change no stats");
+    assert_eq!(
+        (st.hits, st.misses),
+        (2, 0),
+        "peek and contains change no stats"
+    );
 }
 
 #[test]
@@ -65,10 +81,21 @@ fn s3_overwrite_replaces_value_resets_expiry_moves_to_mru_and_reports_replaced()
     g.set(d, "b", b"x").unwrap();
     g.set(d, "a", b"new").unwrap();
     assert_eq!(g.keys(d), s(&["b", "a"]));
-    assert_eq!(g.get_ttl(d, "a"), Ok(None), "default TTL none: overwrite clears the old expiry");
+    assert_eq!(
+        g.get_ttl(d, "a"),
+        Ok(None),
+        "default TTL none: overwrite clears the old expiry"
+    );
     let removals = g.drain_removals(d, 10);
     assert_eq!(removals.len(), 1);
-    assert_eq!((removals[0].key.as_str(), removals[0].value.as_slice(), removals[0].cause), ("a", &b"old"[..], RemovalCause::Replaced));
+    assert_eq!(
+        (
+            removals[0].key.as_str(),
+            removals[0].value.as_slice(),
+            removals[0].cause
+        ),
+        ("a", &b"old"[..], RemovalCause::Replaced)
+    );
     let st = g.stats(d);
     assert_eq!((st.inserts, st.updates, st.removed), (2, 1, 0));
     assert_eq!(g.len(d), 2);
@@ -89,7 +116,11 @@ fn s5_move_to_end_both_ways_and_key_not_found() {
     g.set_with_expiry(d, "t", b"v", Expiry::Ttl(1.0)).unwrap();
     g.advance(2.0);
     assert_eq!(g.move_to_end(d, "t", true), Err(CacheError::KeyNotFound));
-    assert_eq!(g.is_expired(d, "t"), None, "the expired key was removed by the call");
+    assert_eq!(
+        g.is_expired(d, "t"),
+        None,
+        "the expired key was removed by the call"
+    );
     assert_eq!(causes(&mut g, d), vec![("t".into(), RemovalCause::Expired)]);
 }
 
@@ -104,7 +135,13 @@ fn s6_pop_item_last_and_first_and_empty() {
     assert_eq!(g.pop_item(d, true), Some(("c".into(), b"c".to_vec())));
     assert_eq!(g.pop_item(d, false), Some(("a".into(), b"a".to_vec())));
     assert_eq!(g.keys(d), s(&["b"]));
-    assert_eq!(causes(&mut g, d), vec![("c".into(), RemovalCause::Popped), ("a".into(), RemovalCause::Popped)]);
+    assert_eq!(
+        causes(&mut g, d),
+        vec![
+            ("c".into(), RemovalCause::Popped),
+            ("a".into(), RemovalCause::Popped)
+        ]
+    );
     assert_eq!(g.stats(d).removed, 2);
 }
 
@@ -117,7 +154,13 @@ fn s6_pop_item_skips_expired_entries_and_removes_them() {
     g.advance(2.0);
     assert_eq!(g.pop_item(d, false), Some(("live".into(), b"2".to_vec())));
     assert_eq!(g.pop_item(d, false), None);
-    assert_eq!(causes(&mut g, d), vec![("old".into(), RemovalCause::Expired), ("live".into(), RemovalCause::Popped)]);
+    assert_eq!(
+        causes(&mut g, d),
+        vec![
+            ("old".into(), RemovalCause::Expired),
+            ("live".into(), RemovalCause::Popped)
+        ]
+    );
 }
 
 #[test]
@@ -130,7 +173,11 @@ fn t1_ttl_seconds_fractions_and_default_ttl_for_later_writes() {
     g.set_with_expiry(d, "b", b"v", Expiry::Ttl(0.25)).unwrap();
     assert_eq!(g.get_ttl(d, "b"), Ok(Some(0.25)));
     g.set_default_ttl(d, Some(30.0)).unwrap();
-    assert_eq!(g.get_ttl(d, "a"), Ok(Some(10.0)), "existing entries keep their TTL");
+    assert_eq!(
+        g.get_ttl(d, "a"),
+        Ok(Some(10.0)),
+        "existing entries keep their TTL"
+    );
     g.set(d, "c", b"v").unwrap();
     assert_eq!(g.get_ttl(d, "c"), Ok(Some(30.0)));
     g.set_default_ttl(d, None).unwrap();
@@ -139,7 +186,8 @@ fn t1_ttl_seconds_fractions_and_default_ttl_for_later_writes() {
     g.set_with_expiry(d, "n", b"v", Expiry::Never).unwrap();
     assert_eq!(g.get_ttl(d, "n"), Ok(None));
     g.set_default_ttl(d, Some(5.0)).unwrap();
-    g.set_with_expiry(d, "dflt", b"v", Expiry::DefaultTtl).unwrap();
+    g.set_with_expiry(d, "dflt", b"v", Expiry::DefaultTtl)
+        .unwrap();
     assert_eq!(g.get_ttl(d, "dflt"), Ok(Some(5.0)));
 }
 
@@ -149,16 +197,49 @@ fn t1_bad_ttls_are_invalid_arguments_and_change_nothing() {
     let d = cache(&mut g, |_| {});
     g.set(d, "a", b"v").unwrap();
     for bad in [f64::NAN, -1.0, -0.001, f64::INFINITY, f64::NEG_INFINITY] {
-        assert!(matches!(g.set_with_expiry(d, "a", b"new", Expiry::Ttl(bad)), Err(CacheError::InvalidArgument(_))), "{bad}");
-        assert!(matches!(g.set_with_expiry(d, "b", b"new", Expiry::Ttl(bad)), Err(CacheError::InvalidArgument(_))), "{bad}");
-        assert!(matches!(g.set_ttl(d, "a", Some(bad)), Err(CacheError::InvalidArgument(_))), "{bad}");
-        assert!(matches!(g.set_default_ttl(d, Some(bad)), Err(CacheError::InvalidArgument(_))), "{bad}");
+        assert!(
+            matches!(
+                g.set_with_expiry(d, "a", b"new", Expiry::Ttl(bad)),
+                Err(CacheError::InvalidArgument(_))
+            ),
+            "{bad}"
+        );
+        assert!(
+            matches!(
+                g.set_with_expiry(d, "b", b"new", Expiry::Ttl(bad)),
+                Err(CacheError::InvalidArgument(_))
+            ),
+            "{bad}"
+        );
+        assert!(
+            matches!(
+                g.set_ttl(d, "a", Some(bad)),
+                Err(CacheError::InvalidArgument(_))
+            ),
+            "{bad}"
+        );
+        assert!(
+            matches!(
+                g.set_default_ttl(d, Some(bad)),
+                Err(CacheError::InvalidArgument(_))
+            ),
+            "{bad}"
+        );
         let mut o = options();
         o.default_ttl = Some(bad);
-        assert!(matches!(g.create(&o), Err(CacheError::InvalidArgument(_))), "{bad}");
+        assert!(
+            matches!(g.create(&o), Err(CacheError::InvalidArgument(_))),
+            "{bad}"
+        );
     }
-    assert!(matches!(g.set_with_expiry(d, "a", b"new", Expiry::At(f64::NAN)), Err(CacheError::InvalidArgument(_))));
-    assert!(matches!(g.expire_at(d, "a", f64::NAN), Err(CacheError::InvalidArgument(_))));
+    assert!(matches!(
+        g.set_with_expiry(d, "a", b"new", Expiry::At(f64::NAN)),
+        Err(CacheError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        g.expire_at(d, "a", f64::NAN),
+        Err(CacheError::InvalidArgument(_))
+    ));
     assert_eq!(g.peek(d, "a"), Some(b"v".to_vec()));
     assert_eq!(g.get_ttl(d, "a"), Ok(None));
     assert_eq!(g.keys(d), s(&["a"]));
@@ -203,7 +284,10 @@ fn t3_set_ttl_and_expire_at_keep_lru_order() {
     assert_eq!(g.keys(d), s(&["a", "b"]));
     g.set_ttl(d, "a", None).unwrap();
     assert_eq!(g.get_ttl(d, "a"), Ok(None));
-    assert_eq!(g.set_ttl(d, "missing", Some(1.0)), Err(CacheError::KeyNotFound));
+    assert_eq!(
+        g.set_ttl(d, "missing", Some(1.0)),
+        Err(CacheError::KeyNotFound)
+    );
     assert_eq!(g.expire_at(d, "missing", 1.0), Err(CacheError::KeyNotFound));
 }
 
@@ -219,8 +303,16 @@ fn t3_expire_at_in_the_past_expires_the_key_and_at_stores_already_expired() {
     assert_eq!(g.is_expired(d, "past"), Some(true));
     assert!(!g.contains(d, "past"));
     assert_eq!(g.len(d), 0);
-    for extreme in [f64::MAX, -f64::MAX, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0] {
-        g.set_with_expiry(d, "x", b"v", Expiry::At(extreme)).unwrap();
+    for extreme in [
+        f64::MAX,
+        -f64::MAX,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        0.0,
+        -0.0,
+    ] {
+        g.set_with_expiry(d, "x", b"v", Expiry::At(extreme))
+            .unwrap();
         g.set(d, "y", b"v").unwrap();
         g.expire_at(d, "y", extreme).unwrap();
     }
@@ -275,7 +367,8 @@ fn t6_reading_an_expired_key_is_a_miss_and_removes_it() {
 fn t7_len_contains_listings_and_describe_never_show_expired_entries() {
     let mut g = Guest::new();
     let d = cache(&mut g, |_| {});
-    g.set_with_expiry(d, "gone", b"v", Expiry::Ttl(1.0)).unwrap();
+    g.set_with_expiry(d, "gone", b"v", Expiry::Ttl(1.0))
+        .unwrap();
     g.set(d, "kept", b"v").unwrap();
     g.advance(5.0);
     assert!(!g.contains(d, "gone"));
@@ -285,7 +378,11 @@ fn t7_len_contains_listings_and_describe_never_show_expired_entries() {
     assert_eq!(g.values(d).len(), 1);
     assert_eq!(g.items(d).len(), 1);
     assert_eq!(g.len(d), 1);
-    assert!(g.describe(d).contains("current_items=1"), "{}", g.describe(d));
+    assert!(
+        g.describe(d).contains("current_items=1"),
+        "{}",
+        g.describe(d)
+    );
 }
 
 #[test]
@@ -299,23 +396,55 @@ fn t8_pop_missing_or_expired_is_none_else_removes_and_returns() {
     assert_eq!(g.pop(d, "b"), None);
     assert_eq!(g.pop(d, "a"), Some(b"1".to_vec()));
     assert_eq!(g.len(d), 0);
-    assert_eq!(causes(&mut g, d), vec![("b".into(), RemovalCause::Expired), ("a".into(), RemovalCause::Popped)]);
+    assert_eq!(
+        causes(&mut g, d),
+        vec![
+            ("b".into(), RemovalCause::Expired),
+            ("a".into(), RemovalCause::Popped)
+        ]
+    );
 }
 
 #[test]
 fn b1_max_size_forms_and_errors() {
     let mut g = Guest::new();
-    for (form, bytes) in [("1048576", 1_048_576u64), ("64K", 65_536), ("64k", 65_536), ("0.5M", 524_288), ("128M", 134_217_728), ("1G", 1 << 30), ("2T", 2 << 40), ("18446744073709551615", u64::MAX)] {
+    for (form, bytes) in [
+        ("1048576", 1_048_576u64),
+        ("64K", 65_536),
+        ("64k", 65_536),
+        ("0.5M", 524_288),
+        ("128M", 134_217_728),
+        ("1G", 1 << 30),
+        ("2T", 2 << 40),
+        ("18446744073709551615", u64::MAX),
+    ] {
         let d = cache(&mut g, |o| o.max_size = Some(form.into()));
         assert_eq!(g.max_size_bytes(d), Some(bytes), "{form}");
     }
-    for bad in ["", "0", "-1M", "12X", "1e400G", "abc", "16777216T", "99999999999999999999"] {
-        let e = g.create(&with(|o| o.max_size = Some(bad.into()))).unwrap_err();
-        assert!(matches!(e, CacheError::InvalidArgument(ref m) if !m.is_empty()), "{bad:?}: {e:?}");
+    for bad in [
+        "",
+        "0",
+        "-1M",
+        "12X",
+        "1e400G",
+        "abc",
+        "16777216T",
+        "99999999999999999999",
+    ] {
+        let e = g
+            .create(&with(|o| o.max_size = Some(bad.into())))
+            .unwrap_err();
+        assert!(
+            matches!(e, CacheError::InvalidArgument(ref m) if !m.is_empty()),
+            "{bad:?}: {e:?}"
+        );
     }
     let d = cache(&mut g, |_| {});
     assert_eq!(g.max_size_bytes(d), None);
-    assert!(matches!(g.change_byte_size(d, Some("12X")), Err(CacheError::InvalidArgument(_))));
+    assert!(matches!(
+        g.change_byte_size(d, Some("12X")),
+        Err(CacheError::InvalidArgument(_))
+    ));
     assert_eq!(g.max_size_bytes(d), None, "a failed change changes nothing");
 }
 
@@ -326,7 +455,10 @@ fn b2_byte_size_is_overhead_plus_entries_and_never_above_the_limit() {
     let empty = g.byte_size(d);
     assert_eq!(empty, faas_cache::accounting::CACHE_OVERHEAD);
     g.set(d, "key", &[1; 100]).unwrap();
-    assert_eq!(g.byte_size(d), empty + faas_cache::accounting::entry_bytes(3, 100));
+    assert_eq!(
+        g.byte_size(d),
+        empty + faas_cache::accounting::entry_bytes(3, 100)
+    );
     for i in 0..200 {
         g.set(d, &format!("k{i}"), &vec![0; i * 7 % 300]).unwrap();
         assert!(g.byte_size(d) <= 4096);
@@ -342,10 +474,21 @@ fn b3_entry_larger_than_the_budget_is_data_too_large_naming_both_sizes_and_chang
     g.set(d, "huge", b"old").unwrap();
     let before = (g.items(d), g.byte_size(d), g.stats(d));
     let e = g.set(d, "huge", &[0; 2000]).unwrap_err();
-    let CacheError::DataTooLarge(excess) = e else { panic!("{e:?}") };
-    assert_eq!(excess.entry_bytes, faas_cache::accounting::entry_bytes(4, 2000));
-    assert_eq!(excess.available_bytes, 1024 - faas_cache::accounting::CACHE_OVERHEAD);
-    assert!(matches!(g.set_default(d, "other", &[0; 2000]), Err(CacheError::DataTooLarge(_))));
+    let CacheError::DataTooLarge(excess) = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        excess.entry_bytes,
+        faas_cache::accounting::entry_bytes(4, 2000)
+    );
+    assert_eq!(
+        excess.available_bytes,
+        1024 - faas_cache::accounting::CACHE_OVERHEAD
+    );
+    assert!(matches!(
+        g.set_default(d, "other", &[0; 2000]),
+        Err(CacheError::DataTooLarge(_))
+    ));
     assert_eq!((g.items(d), g.byte_size(d), g.stats(d)), before);
     assert!(g.drain_removals(d, 10).is_empty());
 }
@@ -358,16 +501,28 @@ fn b4_writes_evict_lru_expired_first_and_change_byte_size_trims() {
     let budget = faas_cache::accounting::CACHE_OVERHEAD + 4 * entry;
     g.change_byte_size(d, Some(&budget.to_string())).unwrap();
     g.set(d, "k0", &[0; 100]).unwrap();
-    g.set_with_expiry(d, "k1", &[1; 100], Expiry::Ttl(1.0)).unwrap();
+    g.set_with_expiry(d, "k1", &[1; 100], Expiry::Ttl(1.0))
+        .unwrap();
     g.set(d, "k2", &[2; 100]).unwrap();
     g.set(d, "k3", &[3; 100]).unwrap();
     g.advance(2.0);
     g.set(d, "k4", &[4; 100]).unwrap();
-    assert_eq!(g.keys(d), s(&["k0", "k2", "k3", "k4"]), "the expired k1 went first, not the LRU k0");
+    assert_eq!(
+        g.keys(d),
+        s(&["k0", "k2", "k3", "k4"]),
+        "the expired k1 went first, not the LRU k0"
+    );
     g.set(d, "k5", &[5; 100]).unwrap();
     assert_eq!(g.keys(d), s(&["k2", "k3", "k4", "k5"]));
-    assert_eq!(causes(&mut g, d), vec![("k1".into(), RemovalCause::Expired), ("k0".into(), RemovalCause::EvictedSize)]);
-    g.change_byte_size(d, Some(&(budget - entry).to_string())).unwrap();
+    assert_eq!(
+        causes(&mut g, d),
+        vec![
+            ("k1".into(), RemovalCause::Expired),
+            ("k0".into(), RemovalCause::EvictedSize)
+        ]
+    );
+    g.change_byte_size(d, Some(&(budget - entry).to_string()))
+        .unwrap();
     assert_eq!(g.keys(d), s(&["k3", "k4", "k5"]));
     g.change_byte_size(d, None).unwrap();
     assert_eq!(g.max_size_bytes(d), None);
@@ -379,14 +534,21 @@ fn b4_writes_evict_lru_expired_first_and_change_byte_size_trims() {
 fn b4_overwrite_with_a_larger_value_evicts_others_not_itself() {
     let mut g = Guest::new();
     let d = logged(&mut g);
-    let budget = faas_cache::accounting::CACHE_OVERHEAD + 3 * faas_cache::accounting::entry_bytes(1, 100);
+    let budget =
+        faas_cache::accounting::CACHE_OVERHEAD + 3 * faas_cache::accounting::entry_bytes(1, 100);
     g.change_byte_size(d, Some(&budget.to_string())).unwrap();
     for k in ["a", "b", "c"] {
         g.set(d, k, &[0; 100]).unwrap();
     }
     g.set(d, "a", &[1; 180]).unwrap();
     assert_eq!(g.keys(d), s(&["c", "a"]));
-    assert_eq!(causes(&mut g, d), vec![("b".into(), RemovalCause::EvictedSize), ("a".into(), RemovalCause::Replaced)]);
+    assert_eq!(
+        causes(&mut g, d),
+        vec![
+            ("b".into(), RemovalCause::EvictedSize),
+            ("a".into(), RemovalCause::Replaced)
+        ]
+    );
 }
 
 #[test]
@@ -407,15 +569,27 @@ fn b5_item_limit_evicts_lru_after_purging_expired_and_overwrite_never_evicts() {
     g.set(d, "e", b"5").unwrap();
     assert_eq!(g.keys(d), s(&["a", "d", "e"]));
     let c = causes(&mut g, d);
-    assert_eq!(c[1..], [("b".into(), RemovalCause::Expired), ("c".into(), RemovalCause::EvictedCount)]);
+    assert_eq!(
+        c[1..],
+        [
+            ("b".into(), RemovalCause::Expired),
+            ("c".into(), RemovalCause::EvictedCount)
+        ]
+    );
     g.change_max_items(d, Some(1)).unwrap();
     assert_eq!(g.keys(d), s(&["e"]));
     assert_eq!(g.max_items(d), Some(1));
-    assert!(matches!(g.change_max_items(d, Some(0)), Err(CacheError::InvalidArgument(_))));
+    assert!(matches!(
+        g.change_max_items(d, Some(0)),
+        Err(CacheError::InvalidArgument(_))
+    ));
     assert_eq!(g.max_items(d), Some(1));
     g.change_max_items(d, None).unwrap();
     assert_eq!(g.max_items(d), None);
-    assert!(matches!(g.create(&with(|o| o.max_items = Some(0))), Err(CacheError::InvalidArgument(_))));
+    assert!(matches!(
+        g.create(&with(|o| o.max_items = Some(0))),
+        Err(CacheError::InvalidArgument(_))
+    ));
     assert_eq!(g.stats(d).evicted_count, 3);
 }
 
@@ -439,7 +613,10 @@ fn h1_every_terminal_removal_is_recorded_with_its_cause_and_value() {
     g.set(d, "cl", b"5").unwrap();
     g.clear(d);
     let r = g.drain_removals(d, 100);
-    let got: Vec<_> = r.iter().map(|r| (r.key.as_str(), r.value.as_slice(), r.cause)).collect();
+    let got: Vec<_> = r
+        .iter()
+        .map(|r| (r.key.as_str(), r.value.as_slice(), r.cause))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -480,7 +657,13 @@ fn drain_removals_takes_at_most_max_oldest_first() {
         g.delete(d, k);
     }
     assert_eq!(g.drain_removals(d, 0).len(), 0);
-    assert_eq!(g.drain_removals(d, 2).iter().map(|r| r.key.clone()).collect::<Vec<_>>(), s(&["a", "b"]));
+    assert_eq!(
+        g.drain_removals(d, 2)
+            .iter()
+            .map(|r| r.key.clone())
+            .collect::<Vec<_>>(),
+        s(&["a", "b"])
+    );
     assert_eq!(g.drain_removals(d, 2).len(), 1);
 }
 
@@ -511,7 +694,13 @@ fn o2_clear_reports_every_entry_as_cleared_and_keeps_settings_and_stats() {
     g.clear(d);
     assert_eq!(g.len(d), 0);
     assert_eq!(g.byte_size(d), 512);
-    assert_eq!(causes(&mut g, d), vec![("b".into(), RemovalCause::Cleared), ("a".into(), RemovalCause::Cleared)]);
+    assert_eq!(
+        causes(&mut g, d),
+        vec![
+            ("b".into(), RemovalCause::Cleared),
+            ("a".into(), RemovalCause::Cleared)
+        ]
+    );
     assert_eq!((g.max_items(d), g.default_ttl(d)), (Some(5), Some(60.0)));
     let st = g.stats(d);
     assert_eq!((st.hits, st.removed), (1, 2));
@@ -539,12 +728,36 @@ fn o3_snapshot_restores_in_another_instance_keeping_order_settings_and_absolute_
     assert_eq!(other.get_ttl(r, "b"), Ok(Some(6.0)), "absolute expiry kept");
     assert_eq!(other.get_ttl(r, "a"), Ok(Some(96.0)));
     assert_eq!(other.get_ttl(r, "c"), Ok(None));
-    assert_eq!((other.default_ttl(r), other.max_size_bytes(r), other.max_items(r)), (Some(100.0), Some(1 << 20), Some(50)));
+    assert_eq!(
+        (
+            other.default_ttl(r),
+            other.max_size_bytes(r),
+            other.max_items(r)
+        ),
+        (Some(100.0), Some(1 << 20), Some(50))
+    );
     assert_eq!(other.byte_size(r), g.byte_size(d));
     other.advance(7.0);
     let later = other.restore(&snap).unwrap();
-    assert_eq!(other.keys(later), s(&["c", "a"]), "restore drops what expired meanwhile");
-    assert_eq!(other.stats(later), faas_cache_host_test::Stats { hits: 0, misses: 0, inserts: 0, updates: 0, removed: 0, evicted_size: 0, evicted_count: 0, expired: 0, removals_dropped: 0 });
+    assert_eq!(
+        other.keys(later),
+        s(&["c", "a"]),
+        "restore drops what expired meanwhile"
+    );
+    assert_eq!(
+        other.stats(later),
+        faas_cache_host_test::Stats {
+            hits: 0,
+            misses: 0,
+            inserts: 0,
+            updates: 0,
+            removed: 0,
+            evicted_size: 0,
+            evicted_count: 0,
+            expired: 0,
+            removals_dropped: 0
+        }
+    );
 }
 
 #[test]
@@ -554,15 +767,26 @@ fn o3_restore_rejects_truncated_corrupt_and_newer_snapshots() {
     g.set(d, "key", b"value").unwrap();
     let snap = g.snapshot(d);
     for cut in 0..snap.len() {
-        assert!(matches!(g.restore(&snap[..cut]), Err(CacheError::CorruptSnapshot(_))), "cut at {cut}");
+        assert!(
+            matches!(g.restore(&snap[..cut]), Err(CacheError::CorruptSnapshot(_))),
+            "cut at {cut}"
+        );
     }
     let mut newer = snap.clone();
     newer[4] = 9;
-    assert!(matches!(g.restore(&newer), Err(CacheError::CorruptSnapshot(ref m)) if m.contains("version")));
+    assert!(
+        matches!(g.restore(&newer), Err(CacheError::CorruptSnapshot(ref m)) if m.contains("version"))
+    );
     let mut trailing = snap.clone();
     trailing.extend_from_slice(b"junk");
-    assert!(matches!(g.restore(&trailing), Err(CacheError::CorruptSnapshot(_))));
-    assert!(matches!(g.restore(b"not a snapshot at all"), Err(CacheError::CorruptSnapshot(_))));
+    assert!(matches!(
+        g.restore(&trailing),
+        Err(CacheError::CorruptSnapshot(_))
+    ));
+    assert!(matches!(
+        g.restore(b"not a snapshot at all"),
+        Err(CacheError::CorruptSnapshot(_))
+    ));
     assert_eq!(g.keys(d), s(&["key"]), "the source cache is untouched");
 }
 
@@ -579,7 +803,9 @@ fn o4_describe_shows_settings_and_current_bytes_and_items() {
     let bytes = g.byte_size(d);
     assert_eq!(line, format!("FaaSCacheDict(default_ttl=10, max_memory=128M, max_items=10, current_memory_bytes={bytes}, current_items=1)"));
     let none = cache(&mut g, |_| {});
-    assert!(g.describe(none).contains("default_ttl=None, max_memory=None, max_items=None"));
+    assert!(g
+        .describe(none)
+        .contains("default_ttl=None, max_memory=None, max_items=None"));
 }
 
 #[test]
@@ -590,7 +816,8 @@ fn p1_tick_purges_every_live_cache_of_the_instance() {
     let dropped = cache(&mut g, |_| {});
     for (d, n) in [(a, 3), (b, 2), (dropped, 4)] {
         for i in 0..n {
-            g.set_with_expiry(d, &format!("k{i}"), b"v", Expiry::Ttl(1.0)).unwrap();
+            g.set_with_expiry(d, &format!("k{i}"), b"v", Expiry::Ttl(1.0))
+                .unwrap();
         }
         g.set(d, "forever", b"v").unwrap();
     }
@@ -636,14 +863,37 @@ fn stats_count_reads_writes_and_reset() {
 fn batch_calls_get_many_set_many_delete_many() {
     let mut g = Guest::new();
     let d = cache(&mut g, |o| o.max_size = Some("1K".into()));
-    let entries = vec![("a".to_string(), b"1".to_vec()), ("b".to_string(), b"2".to_vec())];
+    let entries = vec![
+        ("a".to_string(), b"1".to_vec()),
+        ("b".to_string(), b"2".to_vec()),
+    ];
     g.set_many(d, &entries).unwrap();
-    assert_eq!(g.get_many(d, &s(&["b", "zz", "a"])), vec![Some(b"2".to_vec()), None, Some(b"1".to_vec())]);
+    assert_eq!(
+        g.get_many(d, &s(&["b", "zz", "a"])),
+        vec![Some(b"2".to_vec()), None, Some(b"1".to_vec())]
+    );
     assert_eq!(g.keys(d), s(&["b", "a"]), "get-many touches in order");
-    let failing = vec![("c".to_string(), b"3".to_vec()), ("big".to_string(), vec![0; 4096]), ("d".to_string(), b"4".to_vec())];
+    let failing = vec![
+        ("c".to_string(), b"3".to_vec()),
+        ("big".to_string(), vec![0; 4096]),
+        ("d".to_string(), b"4".to_vec()),
+    ];
     let err = g.set_many(d, &failing).unwrap_err();
-    assert!(matches!(err, BatchError { index: 1, error: CacheError::DataTooLarge(_) }), "{err:?}");
-    assert_eq!(g.keys(d), s(&["b", "a", "c"]), "entries before the failure were written, the rest not");
+    assert!(
+        matches!(
+            err,
+            BatchError {
+                index: 1,
+                error: CacheError::DataTooLarge(_)
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        g.keys(d),
+        s(&["b", "a", "c"]),
+        "entries before the failure were written, the rest not"
+    );
     assert_eq!(g.delete_many(d, &s(&["a", "zz", "c", "a"])), 2);
     assert_eq!(g.keys(d), s(&["b"]));
     assert_eq!(g.set_many(d, &[]), Ok(()));
@@ -658,7 +908,10 @@ fn create_rejects_bad_settings_with_invalid_argument() {
         with(|o| o.max_size = Some("0".into())),
         with(|o| o.default_ttl = Some(-1.0)),
     ] {
-        assert!(matches!(g.create(&o), Err(CacheError::InvalidArgument(_))), "{o:?}");
+        assert!(
+            matches!(g.create(&o), Err(CacheError::InvalidArgument(_))),
+            "{o:?}"
+        );
     }
 }
 
@@ -684,7 +937,11 @@ fn the_clock_is_read_only_when_a_deadline_matters() {
     for _ in 0..10 {
         g.get(d, "a");
     }
-    assert_eq!(g.store.data().clock_reads, before, "entries without TTL need no clock");
+    assert_eq!(
+        g.store.data().clock_reads,
+        before,
+        "entries without TTL need no clock"
+    );
     g.set_with_expiry(d, "t", b"v", Expiry::Ttl(1.0)).unwrap();
     let before = g.store.data().clock_reads;
     g.get(d, "t");

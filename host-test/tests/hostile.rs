@@ -17,28 +17,67 @@ fn opts(max_size: Option<&str>, max_items: Option<u32>, log: u32) -> Options {
 fn bad_settings_are_typed_errors() {
     let mut g = Guest::new();
     let huge = "9".repeat(100_000);
-    for size in ["", " ", "0", "-1", "-1M", "12X", "1e400G", "NaN", "inf", "0x10", "１K", "1.2.3K", "K", "\u{0}", huge.as_str(), "18446744073709551616", "16777216T"] {
+    for size in [
+        "",
+        " ",
+        "0",
+        "-1",
+        "-1M",
+        "12X",
+        "1e400G",
+        "NaN",
+        "inf",
+        "0x10",
+        "１K",
+        "1.2.3K",
+        "K",
+        "\u{0}",
+        huge.as_str(),
+        "18446744073709551616",
+        "16777216T",
+    ] {
         let e = g.create(&opts(Some(size), None, 0)).unwrap_err();
-        assert!(matches!(e, CacheError::InvalidArgument(_)), "{size:?}: {e:?}");
+        assert!(
+            matches!(e, CacheError::InvalidArgument(_)),
+            "{size:?}: {e:?}"
+        );
     }
-    for ttl in [f64::NAN, -1.0, f64::INFINITY, f64::NEG_INFINITY, -f64::MIN_POSITIVE] {
+    for ttl in [
+        f64::NAN,
+        -1.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -f64::MIN_POSITIVE,
+    ] {
         let mut o = options();
         o.default_ttl = Some(ttl);
         assert!(matches!(g.create(&o), Err(CacheError::InvalidArgument(_))));
     }
-    assert!(matches!(g.create(&opts(None, Some(0), 0)), Err(CacheError::InvalidArgument(_))));
+    assert!(matches!(
+        g.create(&opts(None, Some(0), 0)),
+        Err(CacheError::InvalidArgument(_))
+    ));
 }
 
 #[test]
 fn extreme_but_valid_settings_work() {
     let mut g = Guest::new();
-    let max = g.create(&opts(Some("18446744073709551615"), Some(u32::MAX), u32::MAX)).unwrap();
+    let max = g
+        .create(&opts(
+            Some("18446744073709551615"),
+            Some(u32::MAX),
+            u32::MAX,
+        ))
+        .unwrap();
     g.set(max, "k", b"v").unwrap();
     assert_eq!(g.max_size_bytes(max), Some(u64::MAX));
     let one_byte = g.create(&opts(Some("1"), None, 10)).unwrap();
     assert!(g.byte_size(one_byte) <= 1);
     let e = g.set(one_byte, "", b"").unwrap_err();
-    assert!(matches!(e, CacheError::DataTooLarge(ref x) if x.available_bytes == 0), "{e:?}");
+    assert!(
+        matches!(e, CacheError::DataTooLarge(ref x) if x.available_bytes == 0),
+        "{e:?}"
+    );
     assert_eq!(g.len(one_byte), 0);
     let mut o = options();
     o.default_ttl = Some(f64::MAX);
@@ -48,7 +87,11 @@ fn extreme_but_valid_settings_work() {
     o.default_ttl = Some(f64::MIN_POSITIVE);
     let tiny = g.create(&o).unwrap();
     g.set(tiny, "k", b"v").unwrap();
-    assert_eq!(g.get(tiny, "k"), Some(b"v".to_vec()), "5e-324 s rounds to 0 ns: live at its instant");
+    assert_eq!(
+        g.get(tiny, "k"),
+        Some(b"v".to_vec()),
+        "5e-324 s rounds to 0 ns: live at its instant"
+    );
 }
 
 #[test]
@@ -61,11 +104,20 @@ fn huge_empty_and_odd_keys_and_values() {
     g.set(d, odd, b"v").unwrap();
     assert!(g.contains(d, odd));
     let huge_key = "x".repeat(2 << 20);
-    assert!(matches!(g.set(d, &huge_key, b"v"), Err(CacheError::DataTooLarge(_))));
-    assert!(matches!(g.set(d, "k", &vec![7; 3 << 20]), Err(CacheError::DataTooLarge(_))));
+    assert!(matches!(
+        g.set(d, &huge_key, b"v"),
+        Err(CacheError::DataTooLarge(_))
+    ));
+    assert!(matches!(
+        g.set(d, "k", &vec![7; 3 << 20]),
+        Err(CacheError::DataTooLarge(_))
+    ));
     assert_eq!(g.get(d, &huge_key), None);
     assert!(!g.delete(d, &huge_key));
-    assert!(matches!(g.set_ttl(d, &huge_key, Some(1.0)), Err(CacheError::KeyNotFound)));
+    assert!(matches!(
+        g.set_ttl(d, &huge_key, Some(1.0)),
+        Err(CacheError::KeyNotFound)
+    ));
     let unbounded = g.create(&options()).unwrap();
     g.set(unbounded, "big", &vec![1; 8 << 20]).unwrap();
     assert_eq!(g.get(unbounded, "big").map(|v| v.len()), Some(8 << 20));
@@ -79,7 +131,13 @@ fn garbage_snapshots_are_corrupt_snapshot_errors() {
     g.set_with_expiry(d, "a", b"1", Expiry::Ttl(10.0)).unwrap();
     g.set(d, "b", &[2; 300]).unwrap();
     let good = g.snapshot(d);
-    let mut inputs: Vec<Vec<u8>> = vec![vec![], vec![0], vec![0xff; 64], b"FCDS".to_vec(), b"FCDS\x01".to_vec()];
+    let mut inputs: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![0],
+        vec![0xff; 64],
+        b"FCDS".to_vec(),
+        b"FCDS\x01".to_vec(),
+    ];
     // Every single-byte corruption and every truncation of a real snapshot.
     for i in 0..good.len() {
         inputs.push(good[..i].to_vec());
@@ -123,7 +181,10 @@ fn garbage_snapshots_are_corrupt_snapshot_errors() {
 /// error a typed value, the accounting within limits.
 #[test]
 fn random_calls_with_random_arguments_never_trap() {
-    let seconds: f64 = std::env::var("FAAS_CACHE_HOSTILE_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let seconds: f64 = std::env::var("FAAS_CACHE_HOSTILE_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0);
     let mut g = Guest::new();
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     let mut next = move || {
@@ -132,8 +193,33 @@ fn random_calls_with_random_arguments_never_trap() {
         rng ^= rng << 17;
         rng
     };
-    let floats = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -1.0, 0.0, -0.0, 1e-9, 0.5, 3.0, 1e300, f64::MAX, f64::MIN_POSITIVE, 1.7e9];
-    let sizes = ["", "0", "1", "100", "4K", "0.5M", "12X", "-1", "18446744073709551615", "1e400G"];
+    let floats = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -1.0,
+        0.0,
+        -0.0,
+        1e-9,
+        0.5,
+        3.0,
+        1e300,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        1.7e9,
+    ];
+    let sizes = [
+        "",
+        "0",
+        "1",
+        "100",
+        "4K",
+        "0.5M",
+        "12X",
+        "-1",
+        "18446744073709551615",
+        "1e400G",
+    ];
     let d = g.create(&opts(Some("64K"), Some(50), 16)).unwrap();
     let start = std::time::Instant::now();
     let mut calls = 0u64;

@@ -73,9 +73,16 @@ fn host_limit_below_the_budget_evicts_instead_of_trapping() {
         })
         .unwrap();
     let (writes, oom) = churn(&mut g, d, 64 * MIB);
-    println!("{writes} writes, {oom} out-of-memory errors, {} refused growths, {} entries left", g.refused_growths(), g.len(d));
+    println!(
+        "{writes} writes, {oom} out-of-memory errors, {} refused growths, {} entries left",
+        g.refused_growths(),
+        g.len(d)
+    );
     assert!(g.refused_growths() > 0, "the test must hit the host limit");
-    assert!(g.stats(d).evicted_size > 0, "memory pressure evicts like a full cache");
+    assert!(
+        g.stats(d).evicted_size > 0,
+        "memory pressure evicts like a full cache"
+    );
     // Calls that need memory for their results keep working.
     let _ = g.keys(d);
     let _ = g.items(d);

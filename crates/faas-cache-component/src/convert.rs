@@ -1,9 +1,14 @@
 //! Conversions between the core library's types and the WIT types. Invariant: lossless both
 //! ways; every core error has exactly one WIT error.
 
-use faas_cache::{CacheError as CoreError, Expiry as CoreExpiry, Removal as CoreRemoval, RemovalCause as CoreCause, Stats as CoreStats};
+use faas_cache::{
+    CacheError as CoreError, Expiry as CoreExpiry, Removal as CoreRemoval,
+    RemovalCause as CoreCause, Stats as CoreStats,
+};
 
-use crate::bindings::exports::faas::cache::cache::{CacheError, Expiry, Removal, RemovalCause, SizeExcess, Stats};
+use crate::bindings::exports::faas::cache::cache::{
+    CacheError, Expiry, Removal, RemovalCause, SizeExcess, Stats,
+};
 
 pub fn error(e: CoreError) -> CacheError {
     match e {

@@ -63,7 +63,10 @@ fn try_copy_str(s: &str) -> Option<String> {
 
 /// Builds a result with `build`; while the allocator refuses, evicts one entry and tries again
 /// (the result then lacks what was evicted). `None` once nothing is left to evict.
-fn build_or_evict<T>(cache: &mut GuestCache, mut build: impl FnMut(&mut GuestCache) -> Option<T>) -> Option<T> {
+fn build_or_evict<T>(
+    cache: &mut GuestCache,
+    mut build: impl FnMut(&mut GuestCache) -> Option<T>,
+) -> Option<T> {
     loop {
         if let Some(done) = build(cache) {
             return Some(done);
@@ -90,7 +93,11 @@ fn get_one(cache: &mut GuestCache, key: &str) -> Option<Vec<u8>> {
 }
 
 /// Live entries mapped with `f` in LRU order (or MRU first when `reversed`).
-fn collect<T>(cache: &mut GuestCache, reversed: bool, f: impl Fn(&str, &[u8]) -> Option<T>) -> Vec<T> {
+fn collect<T>(
+    cache: &mut GuestCache,
+    reversed: bool,
+    f: impl Fn(&str, &[u8]) -> Option<T>,
+) -> Vec<T> {
     build_or_evict(cache, |c| {
         let iter = c.iter();
         let mut out = Vec::new();
@@ -118,18 +125,23 @@ fn to_u32(n: usize) -> u32 {
 }
 
 impl GuestCacheDict for CacheDict {
-    fn create(options: Options) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
+    fn create(
+        options: Options,
+    ) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
         let config = Config {
             default_ttl: options.default_ttl,
             max_size_bytes: parse_limit(options.max_size.as_deref())?,
             max_items: options.max_items,
             removal_log_capacity: options.removal_log_capacity,
         };
-        let cache = Cache::with_clock_and_seed(config, WasiClock, next_seed()).map_err(convert::error)?;
+        let cache =
+            Cache::with_clock_and_seed(config, WasiClock, next_seed()).map_err(convert::error)?;
         Ok(CacheDict::register(cache))
     }
 
-    fn restore(snapshot: Vec<u8>) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
+    fn restore(
+        snapshot: Vec<u8>,
+    ) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
         let restored = Cache::restore(&snapshot, WasiClock, next_seed());
         drop(snapshot);
         let cache = restored.map_err(convert::error)?;
@@ -152,7 +164,12 @@ impl GuestCacheDict for CacheDict {
         self.with(|c| c.set(key, value)).map_err(convert::error)
     }
 
-    fn set_with_expiry(&self, key: String, value: Vec<u8>, expiry: Expiry) -> Result<(), CacheError> {
+    fn set_with_expiry(
+        &self,
+        key: String,
+        value: Vec<u8>,
+        expiry: Expiry,
+    ) -> Result<(), CacheError> {
         self.with(|c| c.set_with_expiry(key, value, convert::expiry(expiry)))
             .map_err(convert::error)
     }
@@ -173,12 +190,15 @@ impl GuestCacheDict for CacheDict {
         self.with(|c| {
             let copied = try_copy(c.set_default(&key, value).map_err(convert::error)?);
             // A copy the allocator refused: evict others until it fits (the entry stays MRU).
-            copied.or_else(|| copy_value(c, &key)).ok_or(CacheError::OutOfMemory)
+            copied
+                .or_else(|| copy_value(c, &key))
+                .ok_or(CacheError::OutOfMemory)
         })
     }
 
     fn move_to_end(&self, key: String, last: bool) -> Result<(), CacheError> {
-        self.with(|c| c.move_to_end(&key, last)).map_err(convert::error)
+        self.with(|c| c.move_to_end(&key, last))
+            .map_err(convert::error)
     }
 
     fn len(&self) -> u32 {
@@ -214,7 +234,8 @@ impl GuestCacheDict for CacheDict {
     }
 
     fn expire_at(&self, key: String, epoch_seconds: f64) -> Result<(), CacheError> {
-        self.with(|c| c.expire_at(&key, epoch_seconds)).map_err(convert::error)
+        self.with(|c| c.expire_at(&key, epoch_seconds))
+            .map_err(convert::error)
     }
 
     fn is_expired(&self, key: String) -> Option<bool> {
@@ -226,7 +247,8 @@ impl GuestCacheDict for CacheDict {
     }
 
     fn set_default_ttl(&self, ttl: Option<f64>) -> Result<(), CacheError> {
-        self.with(|c| c.set_default_ttl(ttl)).map_err(convert::error)
+        self.with(|c| c.set_default_ttl(ttl))
+            .map_err(convert::error)
     }
 
     fn max_size_bytes(&self) -> Option<u64> {
@@ -235,7 +257,8 @@ impl GuestCacheDict for CacheDict {
 
     fn change_byte_size(&self, max_size: Option<String>) -> Result<(), CacheError> {
         let limit = parse_limit(max_size.as_deref())?;
-        self.with(|c| c.set_max_size_bytes(limit)).map_err(convert::error)
+        self.with(|c| c.set_max_size_bytes(limit))
+            .map_err(convert::error)
     }
 
     fn max_items(&self) -> Option<u32> {
@@ -243,7 +266,8 @@ impl GuestCacheDict for CacheDict {
     }
 
     fn change_max_items(&self, max_items: Option<u32>) -> Result<(), CacheError> {
-        self.with(|c| c.change_max_items(max_items)).map_err(convert::error)
+        self.with(|c| c.change_max_items(max_items))
+            .map_err(convert::error)
     }
 
     fn byte_size(&self) -> u64 {
@@ -259,7 +283,12 @@ impl GuestCacheDict for CacheDict {
     }
 
     fn drain_removals(&self, max: u32) -> Vec<Removal> {
-        self.with(|c| c.drain_removals(max).into_iter().map(convert::removal).collect())
+        self.with(|c| {
+            c.drain_removals(max)
+                .into_iter()
+                .map(convert::removal)
+                .collect()
+        })
     }
 
     fn stats(&self) -> Stats {

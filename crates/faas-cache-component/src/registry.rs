@@ -69,15 +69,22 @@ pub fn with<R>(id: usize, f: impl FnOnce(&mut GuestCache) -> R) -> R {
 pub fn tick() -> u64 {
     REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
-        r.caches.iter_mut().flatten().map(|c| u64::from(c.purge_expired())).sum()
+        r.caches
+            .iter_mut()
+            .flatten()
+            .map(|c| u64::from(c.purge_expired()))
+            .sum()
     })
 }
 
 /// Gives memory back by evicting one entry from the cache holding the most bytes. False if the
 /// registry is in use (an operation is running) or there is nothing left to evict.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub fn evict_one_for_memory() -> bool {
     REGISTRY.with(|r| {
-        let Ok(mut r) = r.try_borrow_mut() else { return false };
+        let Ok(mut r) = r.try_borrow_mut() else {
+            return false;
+        };
         let fullest = r.caches.iter_mut().flatten().max_by_key(|c| c.byte_size());
         if fullest.is_some_and(|c| c.evict_for_memory()) {
             return true;

@@ -47,17 +47,27 @@ mod tests {
 
     #[test]
     fn p4_entry_size_is_the_postcard_size_plus_overhead() {
-        for (k, v) in [(0usize, 0usize), (1, 1), (127, 128), (300, 70_000), (5, 2_100_000)] {
+        for (k, v) in [
+            (0usize, 0usize),
+            (1, 1),
+            (127, 128),
+            (300, 70_000),
+            (5, 2_100_000),
+        ] {
             let key = "k".repeat(k);
             let value = serde_bytes_like(v);
             // A deadline in nanoseconds since the epoch, as snapshots store it (year 2100).
             let deadline = Some(4_102_444_800_000_000_000i128);
-            let encoded = postcard::to_allocvec(&(key.as_str(), value.as_slice(), deadline)).unwrap();
+            let encoded =
+                postcard::to_allocvec(&(key.as_str(), value.as_slice(), deadline)).unwrap();
             let expiry_enc = postcard::to_allocvec(&deadline).unwrap().len() as u64;
             assert!(expiry_enc <= EXPIRY_BYTES, "{expiry_enc}");
             // postcard encodes &[u8] as a sequence of u8: varint length plus one byte each.
             let without_expiry = encoded.len() as u64 - expiry_enc;
-            assert_eq!(entry_bytes(k, v), without_expiry + EXPIRY_BYTES + ENTRY_OVERHEAD);
+            assert_eq!(
+                entry_bytes(k, v),
+                without_expiry + EXPIRY_BYTES + ENTRY_OVERHEAD
+            );
         }
     }
 

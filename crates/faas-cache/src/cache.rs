@@ -15,7 +15,9 @@ use crate::removal::{Removal, RemovalCause, RemovalLog};
 use crate::size::{format_size, parse_size};
 use crate::slab::{Entry, LruSlab, NIL};
 use crate::stats::Stats;
-use crate::time::{secs_to_nanos, validate_ttl, Clock, Deadline, Expiry, LazyNow, SystemClock, Time};
+use crate::time::{
+    format_secs, secs_to_nanos, validate_ttl, Clock, Deadline, Expiry, LazyNow, SystemClock, Time,
+};
 
 /// Settings of a new cache (mirrors the WIT `options`, with the byte budget already parsed; see
 /// [`Config::with_max_size`] for the human form such as `"128M"`).
@@ -43,10 +45,14 @@ impl Config {
             validate_ttl("default-ttl", ttl)?;
         }
         if self.max_size_bytes == Some(0) {
-            return Err(CacheError::invalid("max-size 0: the byte budget must be at least 1 byte"));
+            return Err(CacheError::invalid(
+                "max-size 0: the byte budget must be at least 1 byte",
+            ));
         }
         if self.max_items == Some(0) {
-            return Err(CacheError::invalid("max-items 0: the item limit must be at least 1 (or none for no limit)"));
+            return Err(CacheError::invalid(
+                "max-items 0: the item limit must be at least 1 (or none for no limit)",
+            ));
         }
         Ok(())
     }
@@ -111,7 +117,11 @@ impl<C: Clock> Cache<C> {
     }
 
     /// A cache on `clock` whose key hashing is keyed by `seed` (take it from a random source).
-    pub fn with_clock_and_seed(config: Config, clock: C, seed: (u64, u64)) -> Result<Self, CacheError> {
+    pub fn with_clock_and_seed(
+        config: Config,
+        clock: C,
+        seed: (u64, u64),
+    ) -> Result<Self, CacheError> {
         config.validate()?;
         let inner = Inner {
             slab: LruSlab::new(),
@@ -190,7 +200,11 @@ impl<C: Clock> Cache<C> {
 
     /// Stores the value with the default TTL at the most-recently-used end (see
     /// [`Cache::set_with_expiry`]).
-    pub fn set(&mut self, key: impl Into<String>, value: impl Into<Vec<u8>>) -> Result<(), CacheError> {
+    pub fn set(
+        &mut self,
+        key: impl Into<String>,
+        value: impl Into<Vec<u8>>,
+    ) -> Result<(), CacheError> {
         self.set_with_expiry(key, value, Expiry::DefaultTtl)
     }
 
@@ -205,7 +219,9 @@ impl<C: Clock> Cache<C> {
         expiry: Expiry,
     ) -> Result<(), CacheError> {
         let mut now = LazyNow::new(&self.clock);
-        self.inner.write(key.into(), value.into(), expiry, &mut now).map(|_| ())
+        self.inner
+            .write(key.into(), value.into(), expiry, &mut now)
+            .map(|_| ())
     }
 
     /// Removes a live key; false if there was none (an expired one is removed as expired).
@@ -232,7 +248,11 @@ impl<C: Clock> Cache<C> {
     pub fn pop_item(&mut self, last: bool) -> Option<(String, Vec<u8>)> {
         let mut now = LazyNow::new(&self.clock);
         loop {
-            let idx = if last { self.inner.slab.tail() } else { self.inner.slab.head() }?;
+            let idx = if last {
+                self.inner.slab.tail()
+            } else {
+                self.inner.slab.head()
+            }?;
             if self.inner.is_expired(idx, &mut now) {
                 self.inner.discard(idx, RemovalCause::Expired);
             } else {
@@ -243,14 +263,25 @@ impl<C: Clock> Cache<C> {
 
     /// The live value of `key` (a hit, moved to the MRU end); otherwise stores `value` with the
     /// default TTL (a miss and an insert) and returns it.
-    pub fn set_default(&mut self, key: &str, value: impl Into<Vec<u8>>) -> Result<&[u8], CacheError> {
+    pub fn set_default(
+        &mut self,
+        key: &str,
+        value: impl Into<Vec<u8>>,
+    ) -> Result<&[u8], CacheError> {
         let mut now = LazyNow::new(&self.clock);
-        if let Some(idx) = self.inner.live_or_purge(key, &mut now) {
+        let found = self.inner.index.find(&self.inner.slab, key);
+        if let Some(idx) = found.filter(|&i| !self.inner.is_expired(i, &mut now)) {
             self.inner.stats.hits += 1;
             self.inner.slab.move_to_back(idx);
             return Ok(&self.inner.slab.entry(idx).value);
         }
-        let idx = self.inner.write(key.to_owned(), value.into(), Expiry::DefaultTtl, &mut now)?;
+        // A miss. Refuse a default that cannot fit before touching anything (a failed call
+        // changes nothing, not even the expired entry it would replace).
+        let value = value.into();
+        self.inner.check_fits_alone(key.len(), value.len())?;
+        let idx = self
+            .inner
+            .write(key.to_owned(), value, Expiry::DefaultTtl, &mut now)?;
         self.inner.stats.misses += 1;
         Ok(&self.inner.slab.entry(idx).value)
     }
@@ -259,7 +290,10 @@ impl<C: Clock> Cache<C> {
     /// `KeyNotFound`.
     pub fn move_to_end(&mut self, key: &str, last: bool) -> Result<(), CacheError> {
         let mut now = LazyNow::new(&self.clock);
-        let idx = self.inner.live_or_purge(key, &mut now).ok_or(CacheError::KeyNotFound)?;
+        let idx = self
+            .inner
+            .live_or_purge(key, &mut now)
+            .ok_or(CacheError::KeyNotFound)?;
         if last {
             self.inner.slab.move_to_back(idx);
         } else {
@@ -281,7 +315,9 @@ impl<C: Clock> Cache<C> {
 
     /// Live entries from least to most recently used (`.rev()` for the other way). Purges
     /// expired entries first; does not change the order.
-    pub fn iter(&mut self) -> impl DoubleEndedIterator<Item = (&str, &[u8])> + ExactSizeIterator + '_ {
+    pub fn iter(
+        &mut self,
+    ) -> impl DoubleEndedIterator<Item = (&str, &[u8])> + ExactSizeIterator + '_ {
         self.purge_expired();
         let slab = &self.inner.slab;
         slab.iter().map(move |i| {
@@ -309,9 +345,16 @@ impl<C: Clock> Cache<C> {
     /// (removed): `KeyNotFound`. Does not change LRU order.
     pub fn get_ttl(&mut self, key: &str) -> Result<Option<f64>, CacheError> {
         let mut now = LazyNow::new(&self.clock);
-        let idx = self.inner.live_or_purge(key, &mut now).ok_or(CacheError::KeyNotFound)?;
+        let idx = self
+            .inner
+            .live_or_purge(key, &mut now)
+            .ok_or(CacheError::KeyNotFound)?;
         let deadline = self.inner.slab.entry(idx).deadline;
-        Ok(if deadline.is_never() { None } else { deadline.remaining_secs(now.get()) })
+        Ok(if deadline.is_never() {
+            None
+        } else {
+            deadline.remaining_secs(now.get())
+        })
     }
 
     /// Sets a live key to expire `ttl` seconds from now, or never (`None`). Does not change LRU
@@ -319,7 +362,10 @@ impl<C: Clock> Cache<C> {
     pub fn set_ttl(&mut self, key: &str, ttl: Option<f64>) -> Result<(), CacheError> {
         let ttl_nanos = ttl.map(|t| validate_ttl("ttl", t)).transpose()?;
         let mut now = LazyNow::new(&self.clock);
-        let idx = self.inner.live_or_purge(key, &mut now).ok_or(CacheError::KeyNotFound)?;
+        let idx = self
+            .inner
+            .live_or_purge(key, &mut now)
+            .ok_or(CacheError::KeyNotFound)?;
         let deadline = match ttl_nanos {
             None => Deadline::NEVER,
             Some(n) => Deadline::after(now.get(), n),
@@ -332,7 +378,10 @@ impl<C: Clock> Cache<C> {
     pub fn expire_at(&mut self, key: &str, epoch_seconds: f64) -> Result<(), CacheError> {
         let deadline = deadline_at(epoch_seconds)?;
         let mut now = LazyNow::new(&self.clock);
-        let idx = self.inner.live_or_purge(key, &mut now).ok_or(CacheError::KeyNotFound)?;
+        let idx = self
+            .inner
+            .live_or_purge(key, &mut now)
+            .ok_or(CacheError::KeyNotFound)?;
         self.inner.set_deadline(idx, deadline, &mut now)
     }
 
@@ -364,7 +413,9 @@ impl<C: Clock> Cache<C> {
     /// used entries, expired ones first, until the cache fits.
     pub fn set_max_size_bytes(&mut self, max: Option<u64>) -> Result<(), CacheError> {
         if max == Some(0) {
-            return Err(CacheError::invalid("max-size 0: the byte budget must be at least 1 byte"));
+            return Err(CacheError::invalid(
+                "max-size 0: the byte budget must be at least 1 byte",
+            ));
         }
         self.inner.max_bytes = max;
         let mut now = LazyNow::new(&self.clock);
@@ -380,7 +431,9 @@ impl<C: Clock> Cache<C> {
     /// Sets the item limit (`None` removes it; 0 is rejected) and evicts until it fits.
     pub fn change_max_items(&mut self, max_items: Option<u32>) -> Result<(), CacheError> {
         if max_items == Some(0) {
-            return Err(CacheError::invalid("max-items 0: the item limit must be at least 1 (or none for no limit)"));
+            return Err(CacheError::invalid(
+                "max-items 0: the item limit must be at least 1 (or none for no limit)",
+            ));
         }
         self.inner.max_items = max_items;
         let mut now = LazyNow::new(&self.clock);
@@ -446,7 +499,12 @@ impl<C: Clock> Cache<C> {
 
     /// Stores an entry restored from a snapshot at the MRU end, with its absolute deadline. The
     /// caller has dropped expired entries. Evicts for the limits like a write.
-    pub(crate) fn restore_entry(&mut self, key: String, value: Vec<u8>, deadline: Deadline) -> Result<(), CacheError> {
+    pub(crate) fn restore_entry(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        deadline: Deadline,
+    ) -> Result<(), CacheError> {
         let mut now = LazyNow::new(&self.clock);
         let at = match deadline.to_snapshot() {
             None => Expiry::Never,
@@ -467,12 +525,16 @@ impl<C: Clock> Cache<C> {
 /// The deadline for an absolute expiry time in epoch seconds.
 fn deadline_at(epoch_seconds: f64) -> Result<Deadline, CacheError> {
     if epoch_seconds.is_nan() {
-        return Err(CacheError::invalid("expiry time is NaN; it must be seconds since the Unix epoch"));
+        return Err(CacheError::invalid(
+            "expiry time is NaN; it must be seconds since the Unix epoch",
+        ));
     }
     if epoch_seconds == f64::INFINITY {
         return Ok(Deadline::NEVER);
     }
-    Ok(Deadline::at_nanos(secs_to_nanos(epoch_seconds).unwrap_or(i128::MIN)))
+    Ok(Deadline::at_nanos(
+        secs_to_nanos(epoch_seconds).unwrap_or(i128::MIN),
+    ))
 }
 
 impl Inner {
@@ -507,25 +569,42 @@ impl Inner {
         })
     }
 
-    /// Stores `key`; returns its slot. See `Cache::set_with_expiry`.
-    fn write(&mut self, key: String, value: Vec<u8>, expiry: Expiry, now: &mut LazyNow) -> Result<u32, CacheError> {
-        let deadline = self.resolve(expiry, now)?;
-        let size = entry_bytes(key.len(), value.len());
-        if let Some(available) = self.available_bytes() {
-            if size > available {
-                return Err(CacheError::DataTooLarge {
-                    entry_bytes: size,
-                    available_bytes: available,
-                });
-            }
+    /// The accounted size of an entry, or `DataTooLarge` if it alone exceeds the budget.
+    fn check_fits_alone(&self, key_len: usize, value_len: usize) -> Result<u64, CacheError> {
+        let size = entry_bytes(key_len, value_len);
+        match self.available_bytes() {
+            Some(available) if size > available => Err(CacheError::DataTooLarge {
+                entry_bytes: size,
+                available_bytes: available,
+            }),
+            _ => Ok(size),
         }
+    }
+
+    /// Stores `key`; returns its slot. See `Cache::set_with_expiry`.
+    fn write(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        expiry: Expiry,
+        now: &mut LazyNow,
+    ) -> Result<u32, CacheError> {
+        let deadline = self.resolve(expiry, now)?;
+        let size = self.check_fits_alone(key.len(), value.len())?;
         match self.live_or_purge(&key, now) {
             Some(idx) => self.replace(idx, value, deadline, size, now),
             None => self.insert(key, value, deadline, size, now),
         }
     }
 
-    fn replace(&mut self, idx: u32, value: Vec<u8>, deadline: Deadline, size: u64, now: &mut LazyNow) -> Result<u32, CacheError> {
+    fn replace(
+        &mut self,
+        idx: u32,
+        value: Vec<u8>,
+        deadline: Deadline,
+        size: u64,
+        now: &mut LazyNow,
+    ) -> Result<u32, CacheError> {
         self.slab.move_to_back(idx);
         let old_size = {
             let e = self.slab.entry(idx);
@@ -554,10 +633,21 @@ impl Inner {
         Ok(idx)
     }
 
-    fn insert(&mut self, key: String, value: Vec<u8>, deadline: Deadline, size: u64, now: &mut LazyNow) -> Result<u32, CacheError> {
+    fn insert(
+        &mut self,
+        key: String,
+        value: Vec<u8>,
+        deadline: Deadline,
+        size: u64,
+        now: &mut LazyNow,
+    ) -> Result<u32, CacheError> {
         self.make_room(size, 1, None, now);
         self.reserve(
-            if deadline.is_never() { ReserveFor::Entry } else { ReserveFor::EntryWithDeadline },
+            if deadline.is_never() {
+                ReserveFor::Entry
+            } else {
+                ReserveFor::EntryWithDeadline
+            },
             None,
             now,
         )?;
@@ -579,19 +669,30 @@ impl Inner {
     /// Makes sure the structures can take what `what` needs without allocating, evicting entries
     /// (treating refused memory as a full cache) until they can. `OutOfMemory` if nothing is left
     /// to evict.
-    fn reserve(&mut self, what: ReserveFor, keep: Option<u32>, now: &mut LazyNow) -> Result<(), CacheError> {
+    fn reserve(
+        &mut self,
+        what: ReserveFor,
+        keep: Option<u32>,
+        now: &mut LazyNow,
+    ) -> Result<(), CacheError> {
         loop {
             let ok = match what {
                 ReserveFor::Heap => self.heap.try_reserve_one(),
-                ReserveFor::Entry => self.slab.try_reserve_one() && self.index.try_reserve_one(&self.slab),
+                ReserveFor::Entry => {
+                    self.slab.try_reserve_one() && self.index.try_reserve_one(&self.slab)
+                }
                 ReserveFor::EntryWithDeadline => {
-                    self.slab.try_reserve_one() && self.index.try_reserve_one(&self.slab) && self.heap.try_reserve_one()
+                    self.slab.try_reserve_one()
+                        && self.index.try_reserve_one(&self.slab)
+                        && self.heap.try_reserve_one()
                 }
             };
             if ok {
                 return Ok(());
             }
-            let victim = self.memory_victim(keep, now).ok_or(CacheError::OutOfMemory)?;
+            let victim = self
+                .memory_victim(keep, now)
+                .ok_or(CacheError::OutOfMemory)?;
             self.discard(victim, self.cause_for_memory(victim, now));
         }
     }
@@ -629,10 +730,12 @@ impl Inner {
                 }
                 true
             }
-            None => self.log.drop_oldest() && {
-                self.stats.removals_dropped += 1;
-                true
-            },
+            None => {
+                self.log.drop_oldest() && {
+                    self.stats.removals_dropped += 1;
+                    true
+                }
+            }
         }
     }
 
@@ -650,7 +753,13 @@ impl Inner {
 
     /// Evicts until `extra_bytes` more bytes and `extra_items` more entries fit: all expired
     /// entries first, then least recently used ones (never `keep`).
-    fn make_room(&mut self, extra_bytes: u64, extra_items: u32, keep: Option<u32>, now: &mut LazyNow) {
+    fn make_room(
+        &mut self,
+        extra_bytes: u64,
+        extra_items: u32,
+        keep: Option<u32>,
+        now: &mut LazyNow,
+    ) {
         if self.fits(extra_bytes, extra_items) {
             return;
         }
@@ -658,7 +767,9 @@ impl Inner {
             self.purge_expired(now.get());
         }
         while !self.fits(extra_bytes, extra_items) {
-            let Some(mut victim) = self.slab.head() else { return };
+            let Some(mut victim) = self.slab.head() else {
+                return;
+            };
             if Some(victim) == keep {
                 match self.slab.next(victim) {
                     Some(v) => victim = v,
@@ -686,7 +797,12 @@ impl Inner {
         purged
     }
 
-    fn set_deadline(&mut self, idx: u32, deadline: Deadline, now: &mut LazyNow) -> Result<(), CacheError> {
+    fn set_deadline(
+        &mut self,
+        idx: u32,
+        deadline: Deadline,
+        now: &mut LazyNow,
+    ) -> Result<(), CacheError> {
         if !deadline.is_never() && self.slab.entry(idx).heap_pos == NIL {
             // If the expiry index cannot grow, give up memory like a full cache, never this key.
             self.reserve(ReserveFor::Heap, Some(idx), now)?;
@@ -785,7 +901,10 @@ impl Inner {
         let n = self.slab.len() as usize;
         let walked: Vec<u32> = self.slab.iter().collect();
         if walked.len() != n || self.slab.iter().rev().count() != n {
-            return Err(format!("list walk found {} entries, len is {n}", walked.len()));
+            return Err(format!(
+                "list walk found {} entries, len is {n}",
+                walked.len()
+            ));
         }
         if self.index.len() != n {
             return Err(format!("index holds {}, slab {n}", self.index.len()));
@@ -805,10 +924,16 @@ impl Inner {
             }
         }
         if bytes != self.entries_bytes {
-            return Err(format!("entries account for {bytes} bytes, total says {}", self.entries_bytes));
+            return Err(format!(
+                "entries account for {bytes} bytes, total says {}",
+                self.entries_bytes
+            ));
         }
         if with_deadline != self.heap.len() {
-            return Err(format!("{with_deadline} entries expire, heap holds {}", self.heap.len()));
+            return Err(format!(
+                "{with_deadline} entries expire, heap holds {}",
+                self.heap.len()
+            ));
         }
         self.heap.check(&self.slab)?;
         if !self.fits(0, 0) {
@@ -849,7 +974,7 @@ impl<C: Clock> fmt::Display for Cache<C> {
         write!(
             f,
             "FaaSCacheDict(default_ttl={}, max_memory={}, max_items={}, current_memory_bytes={}, current_items={})",
-            opt(self.inner.default_ttl.map(|t| t.to_string())),
+            opt(self.inner.default_ttl.map(format_secs)),
             opt(self.inner.max_bytes.map(format_size)),
             opt(self.inner.max_items.map(|m| m.to_string())),
             self.byte_size(),

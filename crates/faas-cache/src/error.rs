@@ -34,6 +34,14 @@ impl CacheError {
     }
 }
 
+/// At most the first 40 characters of user input, for error messages (input may be huge).
+pub(crate) fn excerpt(input: &str) -> String {
+    match input.char_indices().nth(40) {
+        Some((cut, _)) => format!("{}...", &input[..cut]),
+        None => input.to_owned(),
+    }
+}
+
 impl fmt::Display for CacheError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

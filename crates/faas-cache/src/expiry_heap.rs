@@ -106,7 +106,9 @@ impl ExpiryHeap {
                 break;
             }
             let right = left + 1;
-            let child = if right < n && Self::deadline(slab, self.heap[right]) < Self::deadline(slab, self.heap[left]) {
+            let child = if right < n
+                && Self::deadline(slab, self.heap[right]) < Self::deadline(slab, self.heap[left])
+            {
                 right
             } else {
                 left
@@ -130,9 +132,14 @@ impl ExpiryHeap {
     pub(crate) fn check(&self, slab: &LruSlab) -> Result<(), String> {
         for (pos, &slot) in self.heap.iter().enumerate() {
             if slab.entry(slot).heap_pos as usize != pos {
-                return Err(format!("slot {slot} at heap position {pos} records {}", slab.entry(slot).heap_pos));
+                return Err(format!(
+                    "slot {slot} at heap position {pos} records {}",
+                    slab.entry(slot).heap_pos
+                ));
             }
-            if pos > 0 && Self::deadline(slab, self.heap[(pos - 1) / 2]) > Self::deadline(slab, slot) {
+            if pos > 0
+                && Self::deadline(slab, self.heap[(pos - 1) / 2]) > Self::deadline(slab, slot)
+            {
                 return Err(format!("heap order broken at position {pos}"));
             }
         }

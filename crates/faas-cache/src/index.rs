@@ -19,7 +19,12 @@ impl KeyIndex {
         let (a, b) = seed;
         KeyIndex {
             table: HashTable::new(),
-            hasher: RandomState::with_seeds(a, b, a.rotate_left(32) ^ 0x243f_6a88_85a3_08d3, b.rotate_left(32) ^ 0x1319_8a2e_0370_7344),
+            hasher: RandomState::with_seeds(
+                a,
+                b,
+                a.rotate_left(32) ^ 0x243f_6a88_85a3_08d3,
+                b.rotate_left(32) ^ 0x1319_8a2e_0370_7344,
+            ),
         }
     }
 
@@ -30,7 +35,9 @@ impl KeyIndex {
     /// The slot holding `key`.
     pub(crate) fn find(&self, slab: &LruSlab, key: &str) -> Option<u32> {
         let hash = self.hash(key);
-        self.table.find(hash, |&i| &*slab.entry(i).key == key).copied()
+        self.table
+            .find(hash, |&i| &*slab.entry(i).key == key)
+            .copied()
     }
 
     /// Makes sure one more index can be inserted without allocating; false if refused.
@@ -69,6 +76,8 @@ impl KeyIndex {
 
 impl std::fmt::Debug for KeyIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyIndex").field("len", &self.table.len()).finish()
+        f.debug_struct("KeyIndex")
+            .field("len", &self.table.len())
+            .finish()
     }
 }

@@ -73,7 +73,9 @@ impl RemovalLog {
         if self.records.len() >= self.capacity as usize {
             self.records.pop_front();
             dropped += 1;
-        } else if self.records.len() == self.records.capacity() && self.records.try_reserve(1).is_err() {
+        } else if self.records.len() == self.records.capacity()
+            && self.records.try_reserve(1).is_err()
+        {
             // Memory refused: make way by dropping the oldest, or drop this one.
             if self.records.pop_front().is_none() {
                 return 1;

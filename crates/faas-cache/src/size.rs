@@ -14,31 +14,46 @@ use crate::CacheError;
 /// assert!(faas_cache::parse_size("12X").is_err());
 /// ```
 pub fn parse_size(input: &str) -> Result<u64, CacheError> {
-    let err = |why: &str| CacheError::invalid(format!("max-size {input:?}: {why}"));
+    let err = |why: &str| {
+        CacheError::invalid(format!(
+            "max-size \"{}\": {why}",
+            crate::error::excerpt(input)
+        ))
+    };
     let text = input.trim();
     if text.is_empty() {
-        return Err(err("empty; expected a number of bytes or a quantity such as \"64K\" or \"128M\""));
+        return Err(err(
+            "empty; expected a number of bytes or a quantity such as \"64K\" or \"128M\"",
+        ));
     }
     if text.starts_with('-') {
         return Err(err("negative; the byte budget must be at least 1 byte"));
     }
-    let (number, multiplier): (&str, u128) = match text.as_bytes()[text.len() - 1].to_ascii_uppercase() {
-        b'K' => (&text[..text.len() - 1], 1 << 10),
-        b'M' => (&text[..text.len() - 1], 1 << 20),
-        b'G' => (&text[..text.len() - 1], 1 << 30),
-        b'T' => (&text[..text.len() - 1], 1 << 40),
-        b'0'..=b'9' | b'.' => (text, 1),
-        _ => return Err(err("unknown suffix; use K, M, G or T (powers of 1024) or none for bytes")),
-    };
+    let (number, multiplier): (&str, u128) =
+        match text.as_bytes()[text.len() - 1].to_ascii_uppercase() {
+            b'K' => (&text[..text.len() - 1], 1 << 10),
+            b'M' => (&text[..text.len() - 1], 1 << 20),
+            b'G' => (&text[..text.len() - 1], 1 << 30),
+            b'T' => (&text[..text.len() - 1], 1 << 40),
+            b'0'..=b'9' | b'.' => (text, 1),
+            _ => {
+                return Err(err(
+                    "unknown suffix; use K, M, G or T (powers of 1024) or none for bytes",
+                ))
+            }
+        };
     let (whole, fraction) = match number.split_once('.') {
         Some((w, f)) => (w, f),
         None => (number, ""),
     };
     let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if (whole.is_empty() && fraction.is_empty()) || !digits_only(whole) || !digits_only(fraction) {
-        return Err(err("not a number; expected digits with an optional fraction, such as \"0.5M\""));
+        return Err(err(
+            "not a number; expected digits with an optional fraction, such as \"0.5M\"",
+        ));
     }
-    let too_large = || err("too large; the budget must fit in 64 bits (at most 18446744073709551615 bytes)");
+    let too_large =
+        || err("too large; the budget must fit in 64 bits (at most 18446744073709551615 bytes)");
     let whole_value: u128 = if whole.is_empty() {
         0
     } else {
@@ -65,9 +80,14 @@ pub fn parse_size(input: &str) -> Result<u64, CacheError> {
 /// Formats a byte count the way `parse_size` reads it, using the largest exact suffix
 /// (`134217728` -> `"128M"`, `1000` -> `"1000"`).
 pub fn format_size(bytes: u64) -> String {
-    const UNITS: [(u64, &str); 4] = [(1 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
+    const UNITS: [(u64, &str); 4] = [
+        (1 << 40, "T"),
+        (1 << 30, "G"),
+        (1 << 20, "M"),
+        (1 << 10, "K"),
+    ];
     for (unit, suffix) in UNITS {
-        if bytes >= unit && bytes % unit == 0 {
+        if bytes >= unit && bytes.is_multiple_of(unit) {
             return format!("{}{suffix}", bytes / unit);
         }
     }
@@ -102,17 +122,48 @@ mod tests {
     #[test]
     fn b1_garbage_zero_negative_and_overflow_are_rejected() {
         for bad in [
-            "", " ", "0", "0K", "0.0001K", "-1M", "-0", "12X", "1e400G", "1e3", "M", ".", "1.2.3", "+1K",
-            "1 K", "0x10", "NaN", "inf", "16777216T", "18446744073709551616", "99999999999999999999999999999999999999999",
+            "",
+            " ",
+            "0",
+            "0K",
+            "0.0001K",
+            "-1M",
+            "-0",
+            "12X",
+            "1e400G",
+            "1e3",
+            "M",
+            ".",
+            "1.2.3",
+            "+1K",
+            "1 K",
+            "0x10",
+            "NaN",
+            "inf",
+            "16777216T",
+            "18446744073709551616",
+            "99999999999999999999999999999999999999999",
         ] {
             let e = parse_size(bad).expect_err(bad);
-            assert!(matches!(e, CacheError::InvalidArgument(ref m) if m.contains("max-size")), "{bad}: {e}");
+            assert!(
+                matches!(e, CacheError::InvalidArgument(ref m) if m.contains("max-size")),
+                "{bad}: {e}"
+            );
         }
     }
 
     #[test]
     fn format_round_trips() {
-        for n in [1u64, 1000, 1024, 1536, 128 << 20, 3 << 30, 2 << 40, u64::MAX] {
+        for n in [
+            1u64,
+            1000,
+            1024,
+            1536,
+            128 << 20,
+            3 << 30,
+            2 << 40,
+            u64::MAX,
+        ] {
             assert_eq!(parse_size(&format_size(n)), Ok(n));
         }
         assert_eq!(format_size(128 << 20), "128M");

@@ -61,7 +61,9 @@ impl LruSlab {
 
     /// Makes sure one more entry can be pushed without allocating; false if the allocator refused.
     pub(crate) fn try_reserve_one(&mut self) -> bool {
-        self.free != NIL || self.slots.len() < self.slots.capacity() || self.slots.try_reserve(1).is_ok()
+        self.free != NIL
+            || self.slots.len() < self.slots.capacity()
+            || self.slots.try_reserve(1).is_ok()
     }
 
     fn links(&self, idx: u32) -> (u32, u32) {
@@ -167,7 +169,12 @@ impl LruSlab {
     /// Removes the slot and returns its entry; the index becomes free for reuse.
     pub(crate) fn remove(&mut self, idx: u32) -> Entry {
         self.unlink(idx);
-        let old = std::mem::replace(&mut self.slots[idx as usize], Slot::Vacant { next_free: self.free });
+        let old = std::mem::replace(
+            &mut self.slots[idx as usize],
+            Slot::Vacant {
+                next_free: self.free,
+            },
+        );
         self.free = idx;
         self.len -= 1;
         match old {
@@ -271,7 +278,13 @@ mod tests {
         assert_eq!(keys(&s), ["b", "c", "a"]);
         s.move_to_front(c);
         assert_eq!(keys(&s), ["c", "b", "a"]);
-        assert_eq!(s.iter().rev().map(|i| s.entry(i).key.to_string()).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(
+            s.iter()
+                .rev()
+                .map(|i| s.entry(i).key.to_string())
+                .collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
         assert_eq!(&*s.remove(b).key, "b");
         let d = s.push_back(entry("d"));
         assert_eq!(d, b, "a freed slot is reused first");

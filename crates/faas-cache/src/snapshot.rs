@@ -90,17 +90,26 @@ impl<C: Clock> Cache<C> {
     /// the buffer (its exact size is computed first, so it is allocated once).
     pub fn try_snapshot(&self) -> Result<Vec<u8>, CacheError> {
         let now = self.now();
-        let live = || self.stored().filter(move |(_, _, d)| d.is_never() || !d.is_expired_at(now));
+        let live = || {
+            self.stored()
+                .filter(move |(_, _, d)| d.is_never() || !d.is_expired_at(now))
+        };
         let (count, body) = live().fold((0u64, 0u64), |(n, b), (k, v, d)| {
-            (n + 1, b + encoded_len(k.len()) + encoded_len(v.len()) + deadline_len(d))
+            (
+                n + 1,
+                b + encoded_len(k.len()) + encoded_len(v.len()) + deadline_len(d),
+            )
         });
         let head = prefix(self, count).map_err(|_| CacheError::OutOfMemory)?;
-        let total = usize::try_from(head.len() as u64 + body).map_err(|_| CacheError::OutOfMemory)?;
+        let total =
+            usize::try_from(head.len() as u64 + body).map_err(|_| CacheError::OutOfMemory)?;
         let mut out = Vec::new();
-        out.try_reserve_exact(total).map_err(|_| CacheError::OutOfMemory)?;
+        out.try_reserve_exact(total)
+            .map_err(|_| CacheError::OutOfMemory)?;
         out.extend_from_slice(&head);
         for (k, v, d) in live() {
-            out = postcard::to_extend(&(k, Bytes(v), d.to_snapshot()), out).map_err(|_| CacheError::OutOfMemory)?;
+            out = postcard::to_extend(&(k, Bytes(v), d.to_snapshot()), out)
+                .map_err(|_| CacheError::OutOfMemory)?;
         }
         debug_assert_eq!(out.len(), total);
         Ok(out)
@@ -111,9 +120,12 @@ impl<C: Clock> Cache<C> {
     /// the limits are applied again (evicting least recently used entries). Stats start at zero
     /// and the removal log empty. Truncated, corrupt or newer-version input: `CorruptSnapshot`.
     pub fn restore(bytes: &[u8], clock: C, seed: (u64, u64)) -> Result<Self, CacheError> {
-        let (header, rest) = postcard::take_from_bytes::<Header>(bytes).map_err(|e| truncated("header", e))?;
+        let (header, rest) =
+            postcard::take_from_bytes::<Header>(bytes).map_err(|e| truncated("header", e))?;
         if header.magic != SNAPSHOT_MAGIC {
-            return Err(CacheError::corrupt("not a faas-cache snapshot (bad magic bytes)"));
+            return Err(CacheError::corrupt(
+                "not a faas-cache snapshot (bad magic bytes)",
+            ));
         }
         if header.version == 0 || header.version > SNAPSHOT_VERSION {
             return Err(CacheError::corrupt(format!(
@@ -121,7 +133,8 @@ impl<C: Clock> Cache<C> {
                 header.version
             )));
         }
-        let (settings, rest) = postcard::take_from_bytes::<Settings>(rest).map_err(|e| truncated("settings", e))?;
+        let (settings, rest) =
+            postcard::take_from_bytes::<Settings>(rest).map_err(|e| truncated("settings", e))?;
         let config = Config {
             default_ttl: settings.default_ttl,
             max_size_bytes: settings.max_size_bytes,
@@ -132,15 +145,20 @@ impl<C: Clock> Cache<C> {
             CacheError::InvalidArgument(m) => CacheError::corrupt(format!("bad settings: {m}")),
             other => other,
         })?;
-        let (count, mut rest) = postcard::take_from_bytes::<u64>(rest).map_err(|e| truncated("entry count", e))?;
+        let (count, mut rest) =
+            postcard::take_from_bytes::<u64>(rest).map_err(|e| truncated("entry count", e))?;
         let now = cache.now();
         for i in 0..count {
-            let ((key, value, deadline), tail) = postcard::take_from_bytes::<(&str, &[u8], Option<i128>)>(rest)
-                .map_err(|e| truncated(&format!("entry {i} of {count}"), e))?;
+            let ((key, value, deadline), tail) =
+                postcard::take_from_bytes::<(&str, &[u8], Option<i128>)>(rest)
+                    .map_err(|e| truncated(&format!("entry {i} of {count}"), e))?;
             rest = tail;
             let deadline = Deadline::from_snapshot(deadline);
             if cache.is_expired(key).is_some() {
-                return Err(CacheError::corrupt(format!("entry {i}: duplicate key {key:?}")));
+                return Err(CacheError::corrupt(format!(
+                    "entry {i}: duplicate key \"{}\"",
+                    crate::error::excerpt(key)
+                )));
             }
             if !deadline.is_never() && deadline.is_expired_at(now) {
                 continue;
@@ -154,7 +172,10 @@ impl<C: Clock> Cache<C> {
             }
         }
         if !rest.is_empty() {
-            return Err(CacheError::corrupt(format!("{} unexpected bytes after the last entry", rest.len())));
+            return Err(CacheError::corrupt(format!(
+                "{} unexpected bytes after the last entry",
+                rest.len()
+            )));
         }
         cache.drain_removals(u32::MAX);
         cache.reset_stats();
@@ -185,7 +206,8 @@ mod tests {
         let mut c = cache(&clock);
         c.set("a", b"1".to_vec()).unwrap();
         c.set_with_expiry("b", vec![2; 300], Expiry::Never).unwrap();
-        c.set_with_expiry("c", b"3".to_vec(), Expiry::Ttl(0.25)).unwrap();
+        c.set_with_expiry("c", b"3".to_vec(), Expiry::Ttl(0.25))
+            .unwrap();
         c.get("a");
         let bytes = c.snapshot();
         assert_eq!(&bytes[..4], b"FCDS");
@@ -203,8 +225,10 @@ mod tests {
     fn o3_restore_later_drops_what_expired_meanwhile() {
         let clock = ManualClock::default();
         let mut c = cache(&clock);
-        c.set_with_expiry("short", b"x".to_vec(), Expiry::Ttl(1.0)).unwrap();
-        c.set_with_expiry("long", b"y".to_vec(), Expiry::Ttl(100.0)).unwrap();
+        c.set_with_expiry("short", b"x".to_vec(), Expiry::Ttl(1.0))
+            .unwrap();
+        c.set_with_expiry("long", b"y".to_vec(), Expiry::Ttl(100.0))
+            .unwrap();
         let bytes = c.snapshot();
         clock.advance_secs(50.0);
         let mut r = Cache::restore(&bytes, clock.clone(), (0, 0)).unwrap();
@@ -217,7 +241,8 @@ mod tests {
     fn snapshot_leaves_out_expired_entries() {
         let clock = ManualClock::default();
         let mut c = cache(&clock);
-        c.set_with_expiry("gone", b"x".to_vec(), Expiry::Ttl(1.0)).unwrap();
+        c.set_with_expiry("gone", b"x".to_vec(), Expiry::Ttl(1.0))
+            .unwrap();
         clock.advance_secs(2.0);
         let r = Cache::restore(&c.snapshot(), clock.clone(), (0, 0)).unwrap();
         assert_eq!(r.is_expired("gone"), None);
@@ -231,18 +256,27 @@ mod tests {
         let bytes = c.snapshot();
         for cut in 0..bytes.len() {
             let e = Cache::restore(&bytes[..cut], clock.clone(), (0, 0)).unwrap_err();
-            assert!(matches!(e, CacheError::CorruptSnapshot(_)), "cut {cut}: {e}");
+            assert!(
+                matches!(e, CacheError::CorruptSnapshot(_)),
+                "cut {cut}: {e}"
+            );
         }
         let mut extra = bytes.clone();
         extra.push(0);
-        assert!(matches!(Cache::restore(&extra, clock.clone(), (0, 0)), Err(CacheError::CorruptSnapshot(_))));
+        assert!(matches!(
+            Cache::restore(&extra, clock.clone(), (0, 0)),
+            Err(CacheError::CorruptSnapshot(_))
+        ));
         let mut future = bytes.clone();
         future[4] = 2;
         let e = Cache::restore(&future, clock.clone(), (0, 0)).unwrap_err();
         assert!(e.to_string().contains("version 2"), "{e}");
         let mut magic = bytes;
         magic[0] = b'X';
-        assert!(matches!(Cache::restore(&magic, clock, (0, 0)), Err(CacheError::CorruptSnapshot(_))));
+        assert!(matches!(
+            Cache::restore(&magic, clock, (0, 0)),
+            Err(CacheError::CorruptSnapshot(_))
+        ));
     }
 
     #[test]
@@ -253,7 +287,13 @@ mod tests {
         bytes.pop(); // count 0
         bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
         bytes.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
-        assert!(matches!(Cache::restore(&bytes, clock.clone(), (0, 0)), Err(CacheError::CorruptSnapshot(_))));
-        assert!(matches!(Cache::restore(&[], clock, (0, 0)), Err(CacheError::CorruptSnapshot(_))));
+        assert!(matches!(
+            Cache::restore(&bytes, clock.clone(), (0, 0)),
+            Err(CacheError::CorruptSnapshot(_))
+        ));
+        assert!(matches!(
+            Cache::restore(&[], clock, (0, 0)),
+            Err(CacheError::CorruptSnapshot(_))
+        ));
     }
 }

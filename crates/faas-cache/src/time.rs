@@ -109,16 +109,46 @@ impl Deadline {
     }
 }
 
+/// Formats seconds without the float formatter (it would triple the component's code size): the
+/// value to the nanosecond, trailing zeros trimmed ("10", "0.25", "-1.5").
+pub(crate) fn format_secs(secs: f64) -> String {
+    if secs.is_nan() {
+        return "NaN".into();
+    }
+    if secs.is_infinite() {
+        return if secs > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let nanos = secs_to_nanos(secs).unwrap_or(0);
+    let sign = if nanos < 0 { "-" } else { "" };
+    let (whole, frac) = (
+        nanos.unsigned_abs() / 1_000_000_000,
+        nanos.unsigned_abs() % 1_000_000_000,
+    );
+    if frac == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let digits = format!("{frac:09}");
+        format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+    }
+}
+
 /// Checks a TTL in seconds (finite, >= 0) and returns it in nanoseconds.
 pub(crate) fn validate_ttl(what: &str, ttl: f64) -> Result<i128, crate::CacheError> {
     if ttl.is_nan() {
-        return Err(crate::CacheError::invalid(format!("{what} is NaN; it must be a finite number of seconds >= 0")));
+        return Err(crate::CacheError::invalid(format!(
+            "{what} is NaN; it must be a finite number of seconds >= 0"
+        )));
     }
     if ttl.is_infinite() {
-        return Err(crate::CacheError::invalid(format!("{what} is infinite; use no TTL for entries that never expire")));
+        return Err(crate::CacheError::invalid(format!(
+            "{what} is infinite; use no TTL for entries that never expire"
+        )));
     }
     if ttl < 0.0 {
-        return Err(crate::CacheError::invalid(format!("{what} is negative ({ttl}); it must be >= 0 seconds")));
+        return Err(crate::CacheError::invalid(format!(
+            "{what} is negative ({}); it must be >= 0 seconds",
+            format_secs(ttl)
+        )));
     }
     Ok(secs_to_nanos(ttl).unwrap_or(0))
 }
@@ -261,6 +291,16 @@ mod tests {
         assert!(!d.is_expired_at(now));
         assert!(d.is_expired_at(Time::from_nanos(now.as_nanos() + 1)));
         assert!(!Deadline::NEVER.is_expired_at(Time::from_nanos(i128::MAX)));
+    }
+
+    #[test]
+    fn seconds_format_without_float_formatting() {
+        assert_eq!(format_secs(10.0), "10");
+        assert_eq!(format_secs(0.25), "0.25");
+        assert_eq!(format_secs(-1.5), "-1.5");
+        assert_eq!(format_secs(1e-9), "0.000000001");
+        assert_eq!(format_secs(f64::NAN), "NaN");
+        assert_eq!(format_secs(f64::NEG_INFINITY), "-inf");
     }
 
     #[test]

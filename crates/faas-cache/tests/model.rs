@@ -24,7 +24,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use faas_cache::accounting::{entry_bytes, CACHE_OVERHEAD};
-use faas_cache::{Cache, CacheError, Clock, Config, Expiry, ManualClock, Removal, RemovalCause, Stats, Time};
+use faas_cache::{
+    Cache, CacheError, Clock, Config, Expiry, ManualClock, Removal, RemovalCause, Stats, Time,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -232,7 +234,13 @@ fn key() -> impl Strategy<Value = usize> {
 }
 
 fn val() -> impl Strategy<Value = Val> {
-    (prop_oneof![3 => 0usize..8, 2 => 0usize..200], any::<u8>()).prop_map(|(len, seed)| Val(len, seed))
+    (prop_oneof![3 => 0usize..8, 2 => 0usize..200], any::<u8>())
+        .prop_map(|(len, seed)| Val(len, seed))
+}
+
+/// Values for `set_default`: large ones more often, so that failing writes are frequent.
+fn big_or_small_val() -> impl Strategy<Value = Val> {
+    (prop_oneof![0usize..8, 60usize..200], any::<u8>()).prop_map(|(len, seed)| Val(len, seed))
 }
 
 /// TTLs in seconds, valid and not (negative, NaN, infinite). Values whose product with 1e9 is
@@ -296,7 +304,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => key().prop_map(Op::Delete),
         2 => key().prop_map(Op::Pop),
         2 => any::<bool>().prop_map(Op::PopItem),
-        3 => (key(), val()).prop_map(|(k, v)| Op::SetDefault(k, v)),
+        4 => (key(), big_or_small_val()).prop_map(|(k, v)| Op::SetDefault(k, v)),
         2 => (key(), any::<bool>()).prop_map(|(k, l)| Op::MoveToEnd(k, l)),
         1 => Just(Op::Len),
         1 => Just(Op::IsEmpty),
@@ -345,16 +353,18 @@ fn setup() -> impl Strategy<Value = Setup> {
         any::<bool>(),
         any::<(u64, u64)>(),
     )
-        .prop_map(|(default_ttl, max_size_bytes, max_items, cap, listener, seed)| Setup {
-            default_ttl,
-            max_size_bytes,
-            max_items,
-            removal_log_capacity: cap,
-            // With a log, the listener is always installed: it shows the order of removals whose
-            // order the spec leaves open (equal deadlines, clear), so the model log can follow it.
-            listener: listener || cap > 0,
-            seed,
-        })
+        .prop_map(
+            |(default_ttl, max_size_bytes, max_items, cap, listener, seed)| Setup {
+                default_ttl,
+                max_size_bytes,
+                max_items,
+                removal_log_capacity: cap,
+                // With a log, the listener is always installed: it shows the order of removals whose
+                // order the spec leaves open (equal deadlines, clear), so the model log can follow it.
+                listener: listener || cap > 0,
+                seed,
+            },
+        )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,7 +399,10 @@ enum EvictPlan {
 #[derive(Debug, Clone, PartialEq)]
 enum ExpErr {
     Invalid,
-    TooLarge { entry_bytes: u64, available_bytes: u64 },
+    TooLarge {
+        entry_bytes: u64,
+        available_bytes: u64,
+    },
     KeyNotFound,
 }
 
@@ -513,11 +526,16 @@ impl Model {
     }
 
     fn entries_bytes(&self) -> u64 {
-        self.entries.iter().map(|e| entry_bytes(e.key.len(), e.value.len())).sum()
+        self.entries
+            .iter()
+            .map(|e| entry_bytes(e.key.len(), e.value.len()))
+            .sum()
     }
 
     fn byte_size(&self) -> u64 {
-        self.max_bytes.map_or(CACHE_OVERHEAD, |l| l.min(CACHE_OVERHEAD)) + self.entries_bytes()
+        self.max_bytes
+            .map_or(CACHE_OVERHEAD, |l| l.min(CACHE_OVERHEAD))
+            + self.entries_bytes()
     }
 
     /// What the budget leaves for entries: the limit less the cache's fixed overhead.
@@ -526,11 +544,13 @@ impl Model {
     }
 
     fn items_over(&self, extra_items: usize) -> bool {
-        self.max_items.is_some_and(|m| self.entries.len() + extra_items > m as usize)
+        self.max_items
+            .is_some_and(|m| self.entries.len() + extra_items > m as usize)
     }
 
     fn bytes_over(&self, delta_bytes: i128) -> bool {
-        self.available().is_some_and(|a| self.entries_bytes() as i128 + delta_bytes > a as i128)
+        self.available()
+            .is_some_and(|a| self.entries_bytes() as i128 + delta_bytes > a as i128)
     }
 
     /// Makes room for `delta_bytes` more bytes and `extra_items` more entries: if that does not
@@ -541,7 +561,11 @@ impl Model {
         }
         self.purge_all();
         while self.items_over(extra_items) || self.bytes_over(delta_bytes) {
-            let Some(i) = self.entries.iter().position(|e| Some(e.key.as_str()) != keep) else {
+            let Some(i) = self
+                .entries
+                .iter()
+                .position(|e| Some(e.key.as_str()) != keep)
+            else {
                 break;
             };
             let cause = if self.items_over(extra_items) {
@@ -555,20 +579,25 @@ impl Model {
 
     fn too_large(&self, key: &str, value_len: usize) -> Option<ExpErr> {
         let size = entry_bytes(key.len(), value_len);
-        self.available().filter(|&a| size > a).map(|a| ExpErr::TooLarge {
-            entry_bytes: size,
-            available_bytes: a,
-        })
+        self.available()
+            .filter(|&a| size > a)
+            .map(|a| ExpErr::TooLarge {
+                entry_bytes: size,
+                available_bytes: a,
+            })
     }
 
     /// The deadline of a write (Err: invalid argument).
     fn resolve(&self, expiry: Expiry) -> Result<Option<i128>, ()> {
         match expiry {
-            Expiry::DefaultTtl => Ok(self
-                .default_ttl
-                .map(|t| self.now.saturating_add(valid_ttl(t).expect("default TTL is valid")))),
+            Expiry::DefaultTtl => Ok(self.default_ttl.map(|t| {
+                self.now
+                    .saturating_add(valid_ttl(t).expect("default TTL is valid"))
+            })),
             Expiry::Never => Ok(None),
-            Expiry::Ttl(t) => valid_ttl(t).map(|n| Some(self.now.saturating_add(n))).ok_or(()),
+            Expiry::Ttl(t) => valid_ttl(t)
+                .map(|n| Some(self.now.saturating_add(n)))
+                .ok_or(()),
             Expiry::At(s) => at_deadline(s),
         }
     }
@@ -657,7 +686,12 @@ impl Model {
     }
 
     fn evict_plan(&self) -> EvictPlan {
-        let earliest = self.entries.iter().filter(|e| !self.live(e)).filter_map(|e| e.deadline).min();
+        let earliest = self
+            .entries
+            .iter()
+            .filter(|e| !self.live(e))
+            .filter_map(|e| e.deadline)
+            .min();
         if let Some(d) = earliest {
             let keys = self
                 .entries
@@ -716,9 +750,19 @@ type SnapshotEntry = (String, Vec<u8>, Option<i128>);
 /// Decodes a snapshot per its documented format (`snapshot.rs`): magic, version, settings, count,
 /// then `(key, value, deadline)` entries in LRU order.
 fn decode_snapshot(bytes: &[u8]) -> Result<(Config, Vec<SnapshotEntry>), String> {
-    type Head = ([u8; 4], u32, Option<f64>, Option<u64>, Option<u32>, u32, u64);
-    let (head, mut rest): (Head, _) = postcard::take_from_bytes(bytes).map_err(|e| e.to_string())?;
-    let (magic, version, default_ttl, max_size_bytes, max_items, removal_log_capacity, count) = head;
+    type Head = (
+        [u8; 4],
+        u32,
+        Option<f64>,
+        Option<u64>,
+        Option<u32>,
+        u32,
+        u64,
+    );
+    let (head, mut rest): (Head, _) =
+        postcard::take_from_bytes(bytes).map_err(|e| e.to_string())?;
+    let (magic, version, default_ttl, max_size_bytes, max_items, removal_log_capacity, count) =
+        head;
     if magic != faas_cache::SNAPSHOT_MAGIC || version != faas_cache::SNAPSHOT_VERSION {
         return Err("bad header".into());
     }
@@ -742,7 +786,11 @@ fn decode_snapshot(bytes: &[u8]) -> Result<(Config, Vec<SnapshotEntry>), String>
 }
 
 /// Everything observable without changing the cache, compared with the model.
-fn check_state(cache: &Cache<ManualClock>, model: &Model, clock: &ManualClock) -> Result<(), TestCaseError> {
+fn check_state(
+    cache: &Cache<ManualClock>,
+    model: &Model,
+    clock: &ManualClock,
+) -> Result<(), TestCaseError> {
     if let Err(e) = cache.check_invariants() {
         return Err(TestCaseError::fail(format!("invariant broken: {e}")));
     }
@@ -751,7 +799,12 @@ fn check_state(cache: &Cache<ManualClock>, model: &Model, clock: &ManualClock) -
     let bytes = cache.byte_size();
     prop_assert_eq!(bytes, model.byte_size(), "byte_size");
     if let Some(limit) = model.max_bytes {
-        prop_assert!(bytes <= limit, "byte_size {} above the limit {}", bytes, limit);
+        prop_assert!(
+            bytes <= limit,
+            "byte_size {} above the limit {}",
+            bytes,
+            limit
+        );
     }
     prop_assert_eq!(cache.default_ttl(), model.default_ttl, "default_ttl");
     prop_assert_eq!(cache.max_size_bytes(), model.max_bytes, "max_size_bytes");
@@ -765,14 +818,21 @@ fn check_state(cache: &Cache<ManualClock>, model: &Model, clock: &ManualClock) -
     prop_assert_eq!(cache.config(), config.clone(), "config");
     for key in KEYS {
         let expected_state = model.pos(key).map(|i| !model.live(&model.entries[i]));
-        prop_assert_eq!(cache.is_expired(key), expected_state, "is_expired({:?})", key);
-        let live = model.live_pos(key).map(|i| model.entries[i].value.as_slice());
+        prop_assert_eq!(
+            cache.is_expired(key),
+            expected_state,
+            "is_expired({:?})",
+            key
+        );
+        let live = model
+            .live_pos(key)
+            .map(|i| model.entries[i].value.as_slice());
         prop_assert_eq!(cache.peek(key), live, "peek({:?})", key);
         prop_assert_eq!(cache.contains(key), live.is_some(), "contains({:?})", key);
     }
     // The snapshot shows the live entries in LRU order with their exact deadlines.
-    let (snap_config, snap_entries) =
-        decode_snapshot(&cache.snapshot()).map_err(|e| TestCaseError::fail(format!("snapshot: {e}")))?;
+    let (snap_config, snap_entries) = decode_snapshot(&cache.snapshot())
+        .map_err(|e| TestCaseError::fail(format!("snapshot: {e}")))?;
     prop_assert_eq!(snap_config, config, "snapshot settings");
     let expected = model.live_entries();
     prop_assert_eq!(
@@ -808,7 +868,10 @@ fn check_events(expected: &[Event], actual: &[Removal]) -> Result<(), TestCaseEr
                 i += 1;
             }
             Some(g) => {
-                let end = i + expected[i..].iter().take_while(|e| e.group == Some(g)).count();
+                let end = i + expected[i..]
+                    .iter()
+                    .take_while(|e| e.group == Some(g))
+                    .count();
                 let mut exp: Vec<&Removal> = expected[i..end].iter().map(|e| &e.removal).collect();
                 let mut got: Vec<&Removal> = actual[i..end].iter().collect();
                 exp.sort_by(|a, b| a.key.cmp(&b.key));
@@ -827,7 +890,9 @@ fn check_result<T: PartialEq + std::fmt::Debug>(
 ) -> Result<(), TestCaseError> {
     match (&actual, &expected) {
         (Ok(a), Ok(e)) => prop_assert_eq!(a, e),
-        (Err(a), Err(e)) => prop_assert!(matches_err(a, e), "error {:?}, expected one of {:?}", a, e),
+        (Err(a), Err(e)) => {
+            prop_assert!(matches_err(a, e), "error {:?}, expected one of {:?}", a, e)
+        }
         _ => prop_assert!(false, "got {:?}, expected {:?}", actual, expected),
     }
     Ok(())
@@ -839,8 +904,14 @@ fn check_result<T: PartialEq + std::fmt::Debug>(
 
 type Seen = Rc<RefCell<Vec<Removal>>>;
 
-fn new_cache(config: Config, clock: &ManualClock, seed: (u64, u64), seen: Option<&Seen>) -> Cache<ManualClock> {
-    let mut cache = Cache::with_clock_and_seed(config, clock.clone(), seed).expect("valid settings");
+fn new_cache(
+    config: Config,
+    clock: &ManualClock,
+    seed: (u64, u64),
+    seen: Option<&Seen>,
+) -> Cache<ManualClock> {
+    let mut cache =
+        Cache::with_clock_and_seed(config, clock.clone(), seed).expect("valid settings");
     if let Some(seen) = seen {
         let seen = Rc::clone(seen);
         cache.set_removal_listener(move |r| seen.borrow_mut().push(r.clone()));
@@ -890,11 +961,15 @@ fn step(
             check_result(cache.set_with_expiry(k(i), v.bytes(), expiry), expected)?;
         }
         Op::Delete(i) => {
-            let expected = model.live_or_remove(k(i)).map(|p| model.remove(p, RemovalCause::Deleted, None));
+            let expected = model
+                .live_or_remove(k(i))
+                .map(|p| model.remove(p, RemovalCause::Deleted, None));
             prop_assert_eq!(cache.delete(k(i)), expected.is_some());
         }
         Op::Pop(i) => {
-            let expected = model.live_or_remove(k(i)).map(|p| model.remove(p, RemovalCause::Popped, None).value);
+            let expected = model
+                .live_or_remove(k(i))
+                .map(|p| model.remove(p, RemovalCause::Popped, None).value);
             prop_assert_eq!(cache.pop(k(i)), expected);
         }
         Op::PopItem(last) => {
@@ -903,7 +978,10 @@ fn step(
         }
         Op::SetDefault(i, v) => {
             let expected = model.set_default(k(i), v.bytes());
-            check_result(cache.set_default(k(i), v.bytes()).map(<[u8]>::to_vec), expected)?;
+            check_result(
+                cache.set_default(k(i), v.bytes()).map(<[u8]>::to_vec),
+                expected,
+            )?;
         }
         Op::MoveToEnd(i, last) => {
             let expected = match model.live_or_remove(k(i)) {
@@ -941,7 +1019,8 @@ fn step(
         }
         Op::Values { reversed } => {
             model.purge_all();
-            let mut expected: Vec<&[u8]> = model.entries.iter().map(|e| e.value.as_slice()).collect();
+            let mut expected: Vec<&[u8]> =
+                model.entries.iter().map(|e| e.value.as_slice()).collect();
             let got: Vec<Vec<u8>> = if *reversed {
                 expected.reverse();
                 cache.values().rev().map(<[u8]>::to_vec).collect()
@@ -952,17 +1031,25 @@ fn step(
         }
         Op::Iter { reversed } => {
             model.purge_all();
-            let mut expected: Vec<(&str, &[u8])> =
-                model.entries.iter().map(|e| (e.key.as_str(), e.value.as_slice())).collect();
+            let mut expected: Vec<(&str, &[u8])> = model
+                .entries
+                .iter()
+                .map(|e| (e.key.as_str(), e.value.as_slice()))
+                .collect();
             let iter = cache.iter();
             prop_assert_eq!(iter.len(), expected.len(), "ExactSizeIterator::len");
             let got: Vec<(String, Vec<u8>)> = if *reversed {
                 expected.reverse();
-                iter.rev().map(|(k, v)| (k.to_owned(), v.to_vec())).collect()
+                iter.rev()
+                    .map(|(k, v)| (k.to_owned(), v.to_vec()))
+                    .collect()
             } else {
                 iter.map(|(k, v)| (k.to_owned(), v.to_vec())).collect()
             };
-            let got: Vec<(&str, &[u8])> = got.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+            let got: Vec<(&str, &[u8])> = got
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_slice()))
+                .collect();
             prop_assert_eq!(got, expected);
         }
         Op::Describe => {
@@ -971,7 +1058,11 @@ fn step(
             prop_assert!(!line.contains('\n'), "describe is one line: {:?}", line);
             let bytes = format!("current_memory_bytes={}", model.byte_size());
             let items = format!("current_items={}", model.entries.len());
-            prop_assert!(line.contains(&bytes) && line.contains(&items), "describe {:?}", line);
+            prop_assert!(
+                line.contains(&bytes) && line.contains(&items),
+                "describe {:?}",
+                line
+            );
         }
         Op::Clear => {
             model.clear();
@@ -979,13 +1070,17 @@ fn step(
         }
         Op::GetTtl(i) => {
             let expected = match model.live_or_remove(k(i)) {
-                Some(p) => Ok(model.entries[p].deadline.map(|d| (d - model.now) as f64 / NANOS_PER_SEC)),
+                Some(p) => Ok(model.entries[p]
+                    .deadline
+                    .map(|d| (d - model.now) as f64 / NANOS_PER_SEC)),
                 None => Err(()),
             };
             let got = cache.get_ttl(k(i));
             match (&got, &expected) {
                 (Ok(None), Ok(None)) => {}
-                (Ok(Some(a)), Ok(Some(e))) => prop_assert!(close(*a, *e), "get_ttl {} expected {}", a, e),
+                (Ok(Some(a)), Ok(Some(e))) => {
+                    prop_assert!(close(*a, *e), "get_ttl {} expected {}", a, e)
+                }
                 (Err(CacheError::KeyNotFound), Err(())) => {}
                 _ => prop_assert!(false, "get_ttl {:?}, expected {:?}", got, expected),
             }
@@ -994,7 +1089,9 @@ fn step(
             // A bad TTL fails whatever the key, and changes nothing.
             let nanos = match ttl {
                 None => Ok(None),
-                Some(t) => valid_ttl(*t).map(|n| Some(model.now.saturating_add(n))).ok_or(()),
+                Some(t) => valid_ttl(*t)
+                    .map(|n| Some(model.now.saturating_add(n)))
+                    .ok_or(()),
             };
             let expected = match nanos {
                 Err(()) => Err(vec![ExpErr::Invalid]),
@@ -1093,7 +1190,9 @@ fn step(
             }
             *cache = restored;
             let now = model.now;
-            model.entries.retain(|e| e.deadline.is_none_or(|d| d >= now));
+            model
+                .entries
+                .retain(|e| e.deadline.is_none_or(|d| d >= now));
             model.stats = Stats::default();
             model.log.clear();
         }
@@ -1114,7 +1213,10 @@ fn step(
                 EvictPlan::Expired(candidates) => {
                     prop_assert!(got);
                     // Equal deadlines: any of them may go; find which one did.
-                    let gone: Vec<&String> = candidates.iter().filter(|k| cache.is_expired(k).is_none()).collect();
+                    let gone: Vec<&String> = candidates
+                        .iter()
+                        .filter(|k| cache.is_expired(k).is_none())
+                        .collect();
                     prop_assert_eq!(gone.len(), 1, "one of {:?} should be gone", &candidates);
                     let p = model.pos(gone[0]).unwrap();
                     model.remove(p, RemovalCause::Expired, None);

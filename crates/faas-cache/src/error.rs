@@ -36,8 +36,12 @@ impl CacheError {
 
 /// At most the first 40 characters of user input, for error messages (input may be huge).
 pub(crate) fn excerpt(input: &str) -> String {
-    match input.char_indices().nth(40) {
-        Some((cut, _)) => format!("{}...", &input[..cut]),
+    match input
+        .char_indices()
+        .nth(40)
+        .and_then(|(cut, _)| input.get(..cut))
+    {
+        Some(head) => format!("{head}..."),
         None => input.to_owned(),
     }
 }

@@ -29,19 +29,22 @@ pub fn parse_size(input: &str) -> Result<u64, CacheError> {
     if text.starts_with('-') {
         return Err(err("negative; the byte budget must be at least 1 byte"));
     }
-    let (number, multiplier): (&str, u128) =
-        match text.as_bytes()[text.len() - 1].to_ascii_uppercase() {
-            b'K' => (&text[..text.len() - 1], 1 << 10),
-            b'M' => (&text[..text.len() - 1], 1 << 20),
-            b'G' => (&text[..text.len() - 1], 1 << 30),
-            b'T' => (&text[..text.len() - 1], 1 << 40),
-            b'0'..=b'9' | b'.' => (text, 1),
-            _ => {
-                return Err(err(
-                    "unknown suffix; use K, M, G or T (powers of 1024) or none for bytes",
-                ))
-            }
-        };
+    // `strip_suffix` rather than slicing: no panic path in the guest.
+    let (number, multiplier): (&str, u128) = if let Some(n) = text.strip_suffix(['K', 'k']) {
+        (n, 1 << 10)
+    } else if let Some(n) = text.strip_suffix(['M', 'm']) {
+        (n, 1 << 20)
+    } else if let Some(n) = text.strip_suffix(['G', 'g']) {
+        (n, 1 << 30)
+    } else if let Some(n) = text.strip_suffix(['T', 't']) {
+        (n, 1 << 40)
+    } else if text.ends_with(|c: char| c.is_ascii_digit() || c == '.') {
+        (text, 1)
+    } else {
+        return Err(err(
+            "unknown suffix; use K, M, G or T (powers of 1024) or none for bytes",
+        ));
+    };
     let (whole, fraction) = match number.split_once('.') {
         Some((w, f)) => (w, f),
         None => (number, ""),
@@ -61,7 +64,7 @@ pub fn parse_size(input: &str) -> Result<u64, CacheError> {
     };
     let mut bytes = whole_value.checked_mul(multiplier).ok_or_else(too_large)?;
     // The fraction: digits beyond 2^40's 40 decimal places cannot change the floor; keep 24.
-    let frac_digits = &fraction[..fraction.len().min(24)];
+    let frac_digits = fraction.get(..24).unwrap_or(fraction);
     if !frac_digits.is_empty() {
         let numerator: u128 = frac_digits.parse().map_err(|_| too_large())?;
         let denominator = 10u128.pow(frac_digits.len() as u32);

@@ -345,7 +345,7 @@ fn t5_is_expired_is_tri_state_and_never_removes() {
     for _ in 0..3 {
         assert_eq!(g.is_expired(d, "a"), Some(true));
     }
-    assert_eq!(g.byte_size(d) > 512, true, "still stored");
+    assert!(g.byte_size(d) > 512, "still stored");
     assert_eq!(g.get(d, "a"), None);
     assert_eq!(g.is_expired(d, "a"), None);
 }

@@ -22,7 +22,7 @@ fn churn(g: &mut Guest, d: faas_cache_host_test::Dict, total_bytes: usize) -> (u
             Err(CacheError::OutOfMemory) => oom += 1,
             Err(e) => panic!("set failed: {e:?}"),
         }
-        if i % 7 == 0 {
+        if i.is_multiple_of(7) {
             let _ = g.get(d, &format!("key-{}", (rng >> 20) % 5000));
         }
         written += size;

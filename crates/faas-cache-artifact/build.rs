@@ -74,10 +74,50 @@ fn main() {
         .module(&module)
         .and_then(|encoder| encoder.validate(true).encode())
         .unwrap_or_else(|e| panic!("componentizing {}: {e:?}", module_path.display()));
+    let component = without_component_names(&component);
 
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("faas_cache.wasm");
     write_if_changed(&out, &component);
     write_if_changed(&root.join("target/faas_cache.wasm"), &component);
+}
+
+/// The component without its top-level `component-name` custom section (debug names only: 5 KB).
+fn without_component_names(component: &[u8]) -> Vec<u8> {
+    use wasmparser::Payload;
+    let mut out = component[..8].to_vec();
+    let mut depth = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        let payload = payload.expect("parse the component");
+        if let Payload::End(_) = payload {
+            depth = depth.saturating_sub(1);
+            continue;
+        }
+        let nested = matches!(
+            payload,
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. }
+        );
+        let skip = matches!(&payload, Payload::CustomSection(c) if c.name() == "component-name");
+        if depth == 0 && !skip {
+            if let Some((id, range)) = payload.as_section() {
+                let range = range.start as usize..range.end as usize;
+                out.push(id);
+                let mut len = range.len();
+                loop {
+                    let byte = (len & 0x7f) as u8;
+                    len >>= 7;
+                    out.push(if len == 0 { byte } else { byte | 0x80 });
+                    if len == 0 {
+                        break;
+                    }
+                }
+                out.extend_from_slice(&component[range]);
+            }
+        }
+        if nested {
+            depth += 1;
+        }
+    }
+    out
 }
 
 fn write_if_changed(path: &Path, bytes: &[u8]) {

@@ -96,3 +96,66 @@ fn host_limit_below_the_budget_evicts_instead_of_trapping() {
     g.set(d, "large", &vec![0; MIB / 4]).unwrap();
     assert_eq!(g.get(d, "large").map(|v| v.len()), Some(MIB / 4));
 }
+
+fn opts(default_ttl: Option<f64>, log: u32) -> Options {
+    Options {
+        default_ttl,
+        max_size: None,
+        max_items: None,
+        removal_log_capacity: log,
+    }
+}
+
+/// Fills `d` with 1 KiB entries until the host has refused memory a few hundred times.
+fn fill_until_refused(g: &mut Guest, d: faas_cache_host_test::Dict, prefix: &str) {
+    let mut i = 0;
+    while g.refused_growths() < 200 {
+        g.set(d, &format!("{prefix}{i}"), &[7; 1024]).unwrap();
+        i += 1;
+    }
+}
+
+#[test]
+fn entries_with_ttls_are_evicted_under_pressure_without_reading_the_clock_in_the_allocator() {
+    // Evicting while the host copies arguments in must not call an import (wasmtime forbids it).
+    let mut g = Guest::with_memory_limit(4 * MIB);
+    let d = g.create(&opts(Some(1000.0), 16)).unwrap();
+    fill_until_refused(&mut g, d, "k");
+    g.advance(2000.0);
+    fill_until_refused(&mut g, d, "after-expiry-");
+    assert!(g.stats(d).evicted_size > 0);
+}
+
+#[test]
+fn set_default_with_a_large_key_under_pressure_does_not_trap() {
+    let mut g = Guest::with_memory_limit(4 * MIB);
+    let d = g.create(&opts(None, 0)).unwrap();
+    fill_until_refused(&mut g, d, "k");
+    let key = "x".repeat(MIB);
+    assert_eq!(g.set_default(d, &key, b"v"), Ok(b"v".to_vec()));
+    // Reading it copies the 1 MiB key in again: memory pressure may evict the entry for that.
+    assert!(matches!(g.get(d, &key).as_deref(), Some(b"v") | None));
+}
+
+#[test]
+fn drain_removals_and_get_many_under_pressure_return_what_fits() {
+    let mut g = Guest::with_memory_limit(8 * MIB);
+    let a = g.create(&opts(None, 1_000_000)).unwrap();
+    for i in 0..30_000 {
+        g.set(a, &format!("a{i}"), b"v").unwrap();
+    }
+    g.clear(a);
+    let b = g.create(&opts(None, 0)).unwrap();
+    fill_until_refused(&mut g, b, "b");
+    let mut drained = 0;
+    loop {
+        let n = g.drain_removals(a, u32::MAX).len();
+        if n == 0 {
+            break;
+        }
+        drained += n;
+    }
+    assert!(drained > 0);
+    let keys: Vec<String> = (0..40_000).map(|i| format!("b{i}")).collect();
+    assert_eq!(g.get_many(b, &keys).len(), keys.len(), "one result per key");
+}

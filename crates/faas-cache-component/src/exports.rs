@@ -3,7 +3,7 @@
 //! memory (copied values, lists, snapshots) are built fallibly, evicting least recently used
 //! entries if the host refuses memory, rather than aborting.
 
-use faas_cache::{parse_size, Cache, Config};
+use faas_cache::{parse_size, try_copy, try_copy_str, Cache, Config};
 
 use crate::bindings::exports::faas::cache::cache::{
     BatchError, CacheError, Expiry, Guest, GuestCacheDict, Options, Removal, Stats,
@@ -40,25 +40,14 @@ impl CacheDict {
         registry::with(self.id, f)
     }
 
-    fn register(cache: GuestCache) -> crate::bindings::exports::faas::cache::cache::CacheDict {
+    fn register(
+        cache: GuestCache,
+    ) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
         let id = registry::insert(cache);
         memory::after_call();
-        crate::bindings::exports::faas::cache::cache::CacheDict::new(CacheDict { id })
+        let id = id.ok_or(CacheError::OutOfMemory)?;
+        Ok(crate::bindings::exports::faas::cache::cache::CacheDict::new(CacheDict { id }))
     }
-}
-
-fn try_copy(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(bytes.len()).ok()?;
-    v.extend_from_slice(bytes);
-    Some(v)
-}
-
-fn try_copy_str(s: &str) -> Option<String> {
-    let mut v = String::new();
-    v.try_reserve_exact(s.len()).ok()?;
-    v.push_str(s);
-    Some(v)
 }
 
 /// Builds a result with `build`; while the allocator refuses, evicts one entry and tries again
@@ -136,7 +125,7 @@ impl GuestCacheDict for CacheDict {
         };
         let cache =
             Cache::with_clock_and_seed(config, WasiClock, next_seed()).map_err(convert::error)?;
-        Ok(CacheDict::register(cache))
+        CacheDict::register(cache)
     }
 
     fn restore(
@@ -144,8 +133,9 @@ impl GuestCacheDict for CacheDict {
     ) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
         let restored = Cache::restore(&snapshot, WasiClock, next_seed());
         drop(snapshot);
-        let cache = restored.map_err(convert::error)?;
-        Ok(CacheDict::register(cache))
+        let cache = restored.map_err(convert::error);
+        memory::after_call();
+        CacheDict::register(cache?)
     }
 
     fn get(&self, key: String) -> Option<Vec<u8>> {
@@ -187,13 +177,8 @@ impl GuestCacheDict for CacheDict {
     }
 
     fn set_default(&self, key: String, value: Vec<u8>) -> Result<Vec<u8>, CacheError> {
-        self.with(|c| {
-            let copied = try_copy(c.set_default(&key, value).map_err(convert::error)?);
-            // A copy the allocator refused: evict others until it fits (the entry stays MRU).
-            copied
-                .or_else(|| copy_value(c, &key))
-                .ok_or(CacheError::OutOfMemory)
-        })
+        self.with(|c| c.set_default_copied(key, value))
+            .map_err(convert::error)
     }
 
     fn move_to_end(&self, key: String, last: bool) -> Result<(), CacheError> {
@@ -305,10 +290,12 @@ impl GuestCacheDict for CacheDict {
 
     fn get_many(&self, keys: Vec<String>) -> Vec<Option<Vec<u8>>> {
         self.with(|c| {
-            let mut out = Vec::new();
-            if out.try_reserve_exact(keys.len()).is_err() {
-                return Vec::new();
-            }
+            // Room for one result per key first (evicting if memory is short), then the reads.
+            let mut out = build_or_evict(c, |_| {
+                let mut out = Vec::new();
+                out.try_reserve_exact(keys.len()).ok().map(|()| out)
+            })
+            .unwrap_or_default();
             out.extend(keys.iter().map(|k| get_one(c, k)));
             out
         })

@@ -21,18 +21,22 @@ thread_local! {
     static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
 }
 
-/// Registers a cache; returns its id.
-pub fn insert(cache: GuestCache) -> usize {
+/// Registers a cache; returns its id, or `None` if the allocator refused room for it.
+pub fn insert(cache: GuestCache) -> Option<usize> {
     REGISTRY.with(|r| {
         let mut r = r.borrow_mut();
         match r.free.pop() {
             Some(id) => {
                 r.caches[id] = Some(cache);
-                id
+                Some(id)
             }
             None => {
+                r.caches.try_reserve(1).ok()?;
+                // Room for the id's later return to the free list, so `remove` never allocates.
+                let slots = r.caches.len() + 1;
+                r.free.try_reserve(slots).ok()?;
                 r.caches.push(Some(cache));
-                r.caches.len() - 1
+                Some(r.caches.len() - 1)
             }
         }
     })
@@ -58,7 +62,7 @@ pub fn with<R>(id: usize, f: impl FnOnce(&mut GuestCache) -> R) -> R {
         match r.caches.get_mut(id).and_then(Option::as_mut) {
             Some(cache) => f(cache),
             // A handle always refers to a registered cache; this cannot happen.
-            None => unreachable!("cache-dict {id} is not registered"),
+            None => unreachable!("unregistered cache-dict"),
         }
     });
     crate::memory::after_call();

@@ -19,9 +19,10 @@
 //!
 //! Fairness: keys are formatted before timing; writes take owned keys and values cloned from
 //! pre-built ones in the untimed setup of `iter_batched` (batches of `WRITE_BATCH`), so the timed
-//! part is the cache call alone (including dropping an evicted or replaced entry). All three caches hash with the same seeded
-//! aHash (the hash `faas_cache` uses), so hasher choice does not skew the comparison. Each cache is
-//! built once per benchmark, before timing, and dropped afterwards.
+//! part is the cache call alone (including dropping an evicted or replaced entry). All three
+//! caches hash with the same seeded aHash (the hash `faas_cache` uses), so hasher choice does not
+//! skew the comparison. Each cache is built once per benchmark, before timing, and dropped
+//! afterwards.
 //!
 //! Run: `cargo bench -p faas-cache --bench ops` (a few minutes) or add `-- --quick`.
 

@@ -265,25 +265,57 @@ impl<C: Clock> Cache<C> {
     /// default TTL (a miss and an insert) and returns it.
     pub fn set_default(
         &mut self,
-        key: &str,
+        key: impl Into<String> + AsRef<str>,
         value: impl Into<Vec<u8>>,
     ) -> Result<&[u8], CacheError> {
+        let idx = self.set_default_slot(key, value)?;
+        Ok(&self.inner.slab.entry(idx).value)
+    }
+
+    /// As [`Cache::set_default`], returning a copy of the value made without aborting: if the
+    /// allocator refuses the copy, other entries are evicted (least recently used first, as
+    /// `EvictedSize`) until it succeeds; `OutOfMemory` if even the entry alone cannot be copied.
+    pub fn set_default_copied(
+        &mut self,
+        key: impl Into<String> + AsRef<str>,
+        value: impl Into<Vec<u8>>,
+    ) -> Result<Vec<u8>, CacheError> {
+        let idx = self.set_default_slot(key, value)?;
+        loop {
+            if let Some(copy) = try_copy(&self.inner.slab.entry(idx).value) {
+                return Ok(copy);
+            }
+            let mut now = LazyNow::new(&self.clock);
+            let victim = self
+                .inner
+                .memory_victim(Some(idx), &mut now)
+                .ok_or(CacheError::OutOfMemory)?;
+            self.inner.discard(victim, RemovalCause::EvictedSize);
+        }
+    }
+
+    fn set_default_slot(
+        &mut self,
+        key: impl Into<String> + AsRef<str>,
+        value: impl Into<Vec<u8>>,
+    ) -> Result<u32, CacheError> {
         let mut now = LazyNow::new(&self.clock);
-        let found = self.inner.index.find(&self.inner.slab, key);
+        let found = self.inner.index.find(&self.inner.slab, key.as_ref());
         if let Some(idx) = found.filter(|&i| !self.inner.is_expired(i, &mut now)) {
             self.inner.stats.hits += 1;
             self.inner.slab.move_to_back(idx);
-            return Ok(&self.inner.slab.entry(idx).value);
+            return Ok(idx);
         }
         // A miss. Refuse a default that cannot fit before touching anything (a failed call
         // changes nothing, not even the expired entry it would replace).
         let value = value.into();
-        self.inner.check_fits_alone(key.len(), value.len())?;
+        self.inner
+            .check_fits_alone(key.as_ref().len(), value.len())?;
         let idx = self
             .inner
-            .write(key.to_owned(), value, Expiry::DefaultTtl, &mut now)?;
+            .write(key.into(), value, Expiry::DefaultTtl, &mut now)?;
         self.inner.stats.misses += 1;
-        Ok(&self.inner.slab.entry(idx).value)
+        Ok(idx)
     }
 
     /// Moves a live key to the MRU end (`last`) or the LRU end. Absent or expired (removed):
@@ -455,9 +487,15 @@ impl<C: Clock> Cache<C> {
         self.inner.purge_expired(now)
     }
 
-    /// Takes up to `max` removal records, oldest first.
+    /// Takes up to `max` removal records, oldest first (fewer if the allocator refuses room for
+    /// the result: the rest stay in the log).
     pub fn drain_removals(&mut self, max: u32) -> Vec<Removal> {
         self.inner.log.drain(max)
+    }
+
+    /// Drops every removal record without counting them.
+    pub(crate) fn clear_removal_log(&mut self) {
+        self.inner.log.clear();
     }
 
     /// The counters.
@@ -476,12 +514,11 @@ impl<C: Clock> Cache<C> {
         self.to_string()
     }
 
-    /// Evicts one entry to give memory back (an expired one if any, else the least recently
-    /// used, reported as `EvictedSize`); with no entry left, drops the oldest removal record.
-    /// False when there was nothing to free. For embedders that see an allocation fail.
+    /// Evicts the least recently used entry to give memory back (reported as `EvictedSize`);
+    /// with no entry left, drops the oldest removal record. False when there was nothing to free.
+    /// Never reads the clock. For embedders that see an allocation fail.
     pub fn evict_for_memory(&mut self) -> bool {
-        let mut now = LazyNow::new(&self.clock);
-        self.inner.evict_one_for_memory(&mut now)
+        self.inner.evict_one_for_memory()
     }
 
     /// Every stored entry in LRU order with its deadline, expired or not (for snapshots).
@@ -605,15 +642,16 @@ impl Inner {
         size: u64,
         now: &mut LazyNow,
     ) -> Result<u32, CacheError> {
-        self.slab.move_to_back(idx);
+        // Reserve first: a refusal fails the write with only evictions done (not a reorder).
+        if !deadline.is_never() && self.slab.entry(idx).heap_pos == NIL {
+            self.reserve(ReserveFor::Heap, Some(idx), now)?;
+        }
         let old_size = {
             let e = self.slab.entry(idx);
             entry_bytes(e.key.len(), e.value.len())
         };
         self.make_room(size.saturating_sub(old_size), 0, Some(idx), now);
-        if !deadline.is_never() && self.slab.entry(idx).heap_pos == NIL {
-            self.reserve(ReserveFor::Heap, Some(idx), now)?;
-        }
+        self.slab.move_to_back(idx);
         let entry = self.slab.entry_mut(idx);
         let old_value = std::mem::replace(&mut entry.value, value.into_boxed_slice());
         entry.deadline = deadline;
@@ -720,10 +758,13 @@ impl Inner {
         self.slab.next(head)
     }
 
-    fn evict_one_for_memory(&mut self, now: &mut LazyNow) -> bool {
-        match self.memory_victim(None, now) {
+    /// Evicts the LRU entry (or drops a removal record once empty). Never reads the clock: it
+    /// runs inside the allocator, possibly while the host copies arguments in, when calling an
+    /// import is forbidden.
+    fn evict_one_for_memory(&mut self) -> bool {
+        match self.slab.head() {
             Some(victim) => {
-                self.discard(victim, self.cause_for_memory(victim, now));
+                self.discard(victim, RemovalCause::EvictedSize);
                 if self.slab.len() == 0 {
                     // Empty: give the structures' own memory back too, so it can coalesce.
                     self.release_structures();
@@ -952,7 +993,7 @@ enum ReserveFor {
 }
 
 /// A copy of `s`, or `None` if the allocator refused.
-pub(crate) fn try_copy_str(s: &str) -> Option<String> {
+pub fn try_copy_str(s: &str) -> Option<String> {
     let mut copy = String::new();
     copy.try_reserve_exact(s.len()).ok()?;
     copy.push_str(s);
@@ -960,7 +1001,7 @@ pub(crate) fn try_copy_str(s: &str) -> Option<String> {
 }
 
 /// A copy of `bytes`, or `None` if the allocator refused.
-pub(crate) fn try_copy(bytes: &[u8]) -> Option<Vec<u8>> {
+pub fn try_copy(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut v = Vec::new();
     v.try_reserve_exact(bytes.len()).ok()?;
     v.extend_from_slice(bytes);

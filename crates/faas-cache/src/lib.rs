@@ -24,7 +24,7 @@ mod snapshot;
 mod stats;
 mod time;
 
-pub use cache::{Cache, Config, RemovalListener};
+pub use cache::{try_copy, try_copy_str, Cache, Config, RemovalListener};
 pub use error::CacheError;
 pub use removal::{Removal, RemovalCause};
 pub use size::{format_size, parse_size};

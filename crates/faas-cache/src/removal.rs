@@ -88,8 +88,18 @@ impl RemovalLog {
 
     /// Takes up to `max` records, oldest first.
     pub(crate) fn drain(&mut self, max: u32) -> Vec<Removal> {
-        let n = self.records.len().min(max as usize);
-        self.records.drain(..n).collect()
+        let mut n = self.records.len().min(max as usize);
+        let mut out = Vec::new();
+        while n > 0 && out.try_reserve_exact(n).is_err() {
+            n /= 2;
+        }
+        out.extend(self.records.drain(..n));
+        out
+    }
+
+    /// Drops every record.
+    pub(crate) fn clear(&mut self) {
+        self.records = VecDeque::new();
     }
 
     /// Drops the oldest record to free memory; false if the log is empty.

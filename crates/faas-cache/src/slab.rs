@@ -69,7 +69,7 @@ impl LruSlab {
     fn links(&self, idx: u32) -> (u32, u32) {
         match &self.slots[idx as usize] {
             Slot::Occupied { prev, next, .. } => (*prev, *next),
-            Slot::Vacant { .. } => unreachable!("slot {idx} is vacant"),
+            Slot::Vacant { .. } => unreachable!("vacant slot"),
         }
     }
 
@@ -88,14 +88,14 @@ impl LruSlab {
     pub(crate) fn entry(&self, idx: u32) -> &Entry {
         match &self.slots[idx as usize] {
             Slot::Occupied { entry, .. } => entry,
-            Slot::Vacant { .. } => unreachable!("slot {idx} is vacant"),
+            Slot::Vacant { .. } => unreachable!("vacant slot"),
         }
     }
 
     pub(crate) fn entry_mut(&mut self, idx: u32) -> &mut Entry {
         match &mut self.slots[idx as usize] {
             Slot::Occupied { entry, .. } => entry,
-            Slot::Vacant { .. } => unreachable!("slot {idx} is vacant"),
+            Slot::Vacant { .. } => unreachable!("vacant slot"),
         }
     }
 
@@ -179,7 +179,7 @@ impl LruSlab {
         self.len -= 1;
         match old {
             Slot::Occupied { entry, .. } => entry,
-            Slot::Vacant { .. } => unreachable!("slot {idx} was vacant"),
+            Slot::Vacant { .. } => unreachable!("vacant slot"),
         }
     }
 

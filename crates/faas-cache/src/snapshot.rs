@@ -177,7 +177,7 @@ impl<C: Clock> Cache<C> {
                 rest.len()
             )));
         }
-        cache.drain_removals(u32::MAX);
+        cache.clear_removal_log();
         cache.reset_stats();
         Ok(cache)
     }

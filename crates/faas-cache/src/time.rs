@@ -120,10 +120,9 @@ pub(crate) fn format_secs(secs: f64) -> String {
     }
     let nanos = secs_to_nanos(secs).unwrap_or(0);
     let sign = if nanos < 0 { "-" } else { "" };
-    let (whole, frac) = (
-        nanos.unsigned_abs() / 1_000_000_000,
-        nanos.unsigned_abs() % 1_000_000_000,
-    );
+    // u64 and u32 rather than u128: their formatting is linked anyway (u128's is not).
+    let whole = u64::try_from(nanos.unsigned_abs() / 1_000_000_000).unwrap_or(u64::MAX);
+    let frac = (nanos.unsigned_abs() % 1_000_000_000) as u32;
     if frac == 0 {
         format!("{sign}{whole}")
     } else {

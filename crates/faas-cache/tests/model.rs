@@ -389,7 +389,6 @@ struct Event {
 /// What `evict_for_memory` is documented to do: an expired entry if any (earliest deadline), else
 /// the LRU entry (`EvictedSize`), else the oldest removal record; false when nothing is left.
 enum EvictPlan {
-    Expired(Vec<String>),
     Lru,
     DropRecord,
     Nothing,
@@ -685,22 +684,10 @@ impl Model {
         }
     }
 
+    /// `evict_for_memory` never reads the clock (it runs inside the guest's allocator): it
+    /// evicts the LRU entry, live or not, as `EvictedSize`.
     fn evict_plan(&self) -> EvictPlan {
-        let earliest = self
-            .entries
-            .iter()
-            .filter(|e| !self.live(e))
-            .filter_map(|e| e.deadline)
-            .min();
-        if let Some(d) = earliest {
-            let keys = self
-                .entries
-                .iter()
-                .filter(|e| e.deadline == Some(d))
-                .map(|e| e.key.clone())
-                .collect();
-            EvictPlan::Expired(keys)
-        } else if !self.entries.is_empty() {
+        if !self.entries.is_empty() {
             EvictPlan::Lru
         } else if !self.log.is_empty() {
             EvictPlan::DropRecord
@@ -1209,17 +1196,6 @@ fn step(
                 EvictPlan::Lru => {
                     prop_assert!(got);
                     model.remove(0, RemovalCause::EvictedSize, None);
-                }
-                EvictPlan::Expired(candidates) => {
-                    prop_assert!(got);
-                    // Equal deadlines: any of them may go; find which one did.
-                    let gone: Vec<&String> = candidates
-                        .iter()
-                        .filter(|k| cache.is_expired(k).is_none())
-                        .collect();
-                    prop_assert_eq!(gone.len(), 1, "one of {:?} should be gone", &candidates);
-                    let p = model.pos(gone[0]).unwrap();
-                    model.remove(p, RemovalCause::Expired, None);
                 }
             }
         }

@@ -6,7 +6,7 @@
 //! length followed by the bytes, which is what the heap holds for them. The expiry is counted at a
 //! fixed 17 bytes (an `Option<i128>` tag plus 16 bytes) so that changing a TTL never changes an
 //! entry's size. [`ENTRY_OVERHEAD`] covers what the structure adds per entry on wasm32: the slab
-//! slot (48 bytes: two fat pointers, an `i128` deadline, three `u32` links), the hash-table bucket
+//! slot (40 bytes: two fat pointers, an `i64` deadline, three `u32` links), the hash-table bucket
 //! (4 bytes plus a control byte at 7/8 load), the expiry-heap index (4 bytes), the allocator's
 //! headers and rounding for the key and value allocations (about 16 bytes), and slack for vectors
 //! that grow by doubling. [`CACHE_OVERHEAD`] covers the cache's own struct and bookkeeping.

@@ -579,12 +579,14 @@ impl Inner {
         self.max_bytes.map(|m| m - cache_overhead(Some(m)))
     }
 
+    #[inline]
     fn is_expired(&self, idx: u32, now: &mut LazyNow) -> bool {
         let d = self.slab.entry(idx).deadline;
         !d.is_never() && d.is_expired_at(now.get())
     }
 
     /// The slot of a live key; an expired one is removed (as expired) and reads as absent.
+    #[inline]
     fn live_or_purge(&mut self, key: &str, now: &mut LazyNow) -> Option<u32> {
         let idx = self.index.find(&self.slab, key)?;
         if self.is_expired(idx, now) {

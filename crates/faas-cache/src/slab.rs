@@ -45,16 +45,19 @@ impl LruSlab {
         }
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> u32 {
         self.len
     }
 
     /// Least recently used slot.
+    #[inline]
     pub(crate) fn head(&self) -> Option<u32> {
         (self.head != NIL).then_some(self.head)
     }
 
     /// Most recently used slot.
+    #[inline]
     pub(crate) fn tail(&self) -> Option<u32> {
         (self.tail != NIL).then_some(self.tail)
     }
@@ -66,6 +69,7 @@ impl LruSlab {
             || self.slots.try_reserve(1).is_ok()
     }
 
+    #[inline]
     fn links(&self, idx: u32) -> (u32, u32) {
         match &self.slots[idx as usize] {
             Slot::Occupied { prev, next, .. } => (*prev, *next),
@@ -73,18 +77,21 @@ impl LruSlab {
         }
     }
 
+    #[inline]
     fn set_prev(&mut self, idx: u32, to: u32) {
         if let Slot::Occupied { prev, .. } = &mut self.slots[idx as usize] {
             *prev = to;
         }
     }
 
+    #[inline]
     fn set_next(&mut self, idx: u32, to: u32) {
         if let Slot::Occupied { next, .. } = &mut self.slots[idx as usize] {
             *next = to;
         }
     }
 
+    #[inline]
     pub(crate) fn entry(&self, idx: u32) -> &Entry {
         match &self.slots[idx as usize] {
             Slot::Occupied { entry, .. } => entry,
@@ -92,6 +99,7 @@ impl LruSlab {
         }
     }
 
+    #[inline]
     pub(crate) fn entry_mut(&mut self, idx: u32) -> &mut Entry {
         match &mut self.slots[idx as usize] {
             Slot::Occupied { entry, .. } => entry,
@@ -100,6 +108,7 @@ impl LruSlab {
     }
 
     /// The slot after `idx` towards the MRU end.
+    #[inline]
     pub(crate) fn next(&self, idx: u32) -> Option<u32> {
         let (_, next) = self.links(idx);
         (next != NIL).then_some(next)
@@ -128,6 +137,7 @@ impl LruSlab {
         idx
     }
 
+    #[inline]
     fn link_after_tail(&mut self, idx: u32) {
         let old_tail = self.tail;
         self.set_prev(idx, old_tail);
@@ -152,6 +162,7 @@ impl LruSlab {
         self.head = idx;
     }
 
+    #[inline]
     fn unlink(&mut self, idx: u32) {
         let (prev, next) = self.links(idx);
         if prev == NIL {
@@ -184,6 +195,7 @@ impl LruSlab {
     }
 
     /// Moves the slot to the MRU end.
+    #[inline]
     pub(crate) fn move_to_back(&mut self, idx: u32) {
         if self.tail != idx {
             self.unlink(idx);
@@ -192,6 +204,7 @@ impl LruSlab {
     }
 
     /// Moves the slot to the LRU end.
+    #[inline]
     pub(crate) fn move_to_front(&mut self, idx: u32) {
         if self.head != idx {
             self.unlink(idx);

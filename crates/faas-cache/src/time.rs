@@ -68,40 +68,45 @@ pub(crate) fn nanos_to_secs(nanos: i128) -> f64 {
     whole as f64 + frac as f64 / 1e9
 }
 
-/// When an entry expires. Invariant: `NEVER` is the only deadline equal to `i128::MAX`; finite
-/// deadlines are clamped below it. An entry with deadline `E` is expired at `now` when `E < now`.
+/// When an entry expires, in nanoseconds since the epoch, stored in an `i64` to keep slab slots
+/// small (that covers the years 1678 to 2262; later deadlines are clamped to 2262, earlier ones
+/// to 1678, which changes no expiry decision within those years). Invariant: `NEVER` is the
+/// only deadline equal to `i64::MAX`; finite deadlines are clamped below it. An entry with
+/// deadline `E` is expired at `now` when `E < now`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Deadline(i128);
+pub(crate) struct Deadline(i64);
 
 impl Deadline {
-    pub(crate) const NEVER: Deadline = Deadline(i128::MAX);
+    pub(crate) const NEVER: Deadline = Deadline(i64::MAX);
 
-    /// A finite deadline at `nanos`, clamped below `NEVER`.
+    /// A finite deadline at `nanos`, clamped into the `i64` range below `NEVER`.
     pub(crate) fn at_nanos(nanos: i128) -> Deadline {
-        Deadline(nanos.min(i128::MAX - 1))
+        Deadline(nanos.clamp(i64::MIN as i128, i64::MAX as i128 - 1) as i64)
     }
 
     pub(crate) fn after(now: Time, ttl_nanos: i128) -> Deadline {
         Deadline::at_nanos(now.0.saturating_add(ttl_nanos))
     }
 
+    #[inline]
     pub(crate) fn is_never(self) -> bool {
         self == Deadline::NEVER
     }
 
     /// `E < now`: strictly before, so a TTL of 0 is live at the instant it is written.
+    #[inline]
     pub(crate) fn is_expired_at(self, now: Time) -> bool {
-        self.0 < now.0
+        !self.is_never() && (self.0 as i128) < now.0
     }
 
     /// Seconds left at `now` (negative once expired); `None` for never.
     pub(crate) fn remaining_secs(self, now: Time) -> Option<f64> {
-        (!self.is_never()).then(|| nanos_to_secs(self.0.saturating_sub(now.0)))
+        (!self.is_never()).then(|| nanos_to_secs((self.0 as i128).saturating_sub(now.0)))
     }
 
     /// The raw value for snapshots; `None` for never.
     pub(crate) fn to_snapshot(self) -> Option<i128> {
-        (!self.is_never()).then_some(self.0)
+        (!self.is_never()).then_some(self.0 as i128)
     }
 
     pub(crate) fn from_snapshot(raw: Option<i128>) -> Deadline {
@@ -289,7 +294,7 @@ mod tests {
         let d = Deadline::after(now, 0);
         assert!(!d.is_expired_at(now));
         assert!(d.is_expired_at(Time::from_nanos(now.as_nanos() + 1)));
-        assert!(!Deadline::NEVER.is_expired_at(Time::from_nanos(i128::MAX)));
+        assert!(!Deadline::NEVER.is_expired_at(Time::from_unix(u64::MAX, 0)));
     }
 
     #[test]

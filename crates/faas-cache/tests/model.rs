@@ -124,8 +124,13 @@ fn at_deadline(epoch_seconds: f64) -> Result<Option<i128>, ()> {
     } else if epoch_seconds == f64::INFINITY {
         Ok(None)
     } else {
-        Ok(nanos_of(epoch_seconds))
+        Ok(nanos_of(epoch_seconds).map(clamp_deadline))
     }
+}
+
+/// Deadlines are stored as i64 nanoseconds: years 1678 to 2262 (the spec: "documented clamp").
+fn clamp_deadline(nanos: i128) -> i128 {
+    nanos.clamp(i64::MIN as i128, i64::MAX as i128 - 1)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -590,12 +595,14 @@ impl Model {
     fn resolve(&self, expiry: Expiry) -> Result<Option<i128>, ()> {
         match expiry {
             Expiry::DefaultTtl => Ok(self.default_ttl.map(|t| {
-                self.now
-                    .saturating_add(valid_ttl(t).expect("default TTL is valid"))
+                clamp_deadline(
+                    self.now
+                        .saturating_add(valid_ttl(t).expect("default TTL is valid")),
+                )
             })),
             Expiry::Never => Ok(None),
             Expiry::Ttl(t) => valid_ttl(t)
-                .map(|n| Some(self.now.saturating_add(n)))
+                .map(|n| Some(clamp_deadline(self.now.saturating_add(n))))
                 .ok_or(()),
             Expiry::At(s) => at_deadline(s),
         }
@@ -1077,7 +1084,7 @@ fn step(
             let nanos = match ttl {
                 None => Ok(None),
                 Some(t) => valid_ttl(*t)
-                    .map(|n| Some(model.now.saturating_add(n)))
+                    .map(|n| Some(clamp_deadline(model.now.saturating_add(n))))
                     .ok_or(()),
             };
             let expected = match nanos {

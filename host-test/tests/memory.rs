@@ -38,10 +38,8 @@ fn churn_of_ten_budgets_under_a_limit_of_one_and_a_half_budgets_never_traps() {
     let mut g = Guest::with_memory_limit(limit);
     let d = g
         .create(&Options {
-            default_ttl: None,
             max_size: Some("8M".into()),
-            max_items: None,
-            removal_log_capacity: 64,
+            ..opts(None, 64)
         })
         .unwrap();
     let (writes, oom) = churn(&mut g, d, 10 * budget);
@@ -66,10 +64,8 @@ fn host_limit_below_the_budget_evicts_instead_of_trapping() {
     let mut g = Guest::with_memory_limit(limit);
     let d = g
         .create(&Options {
-            default_ttl: None,
             max_size: Some("64M".into()),
-            max_items: None,
-            removal_log_capacity: 16,
+            ..opts(None, 16)
         })
         .unwrap();
     let (writes, oom) = churn(&mut g, d, 64 * MIB);

@@ -444,12 +444,18 @@ impl<C: Clock> Cache<C> {
     /// Sets the byte limit in bytes (`None` removes it; 0 is rejected) and evicts least recently
     /// used entries, expired ones first, until the cache fits.
     pub fn set_max_size_bytes(&mut self, max: Option<u64>) -> Result<(), CacheError> {
-        if max == Some(0) {
-            return Err(CacheError::invalid(
-                "max-size 0: the byte budget must be at least 1 byte",
-            ));
-        }
-        self.inner.max_bytes = max;
+        self.apply_limits(Config {
+            max_size_bytes: max,
+            ..self.config()
+        })
+    }
+
+    /// Checks new limits like `create` does, then evicts (expired entries first, then least
+    /// recently used) until the cache fits them.
+    fn apply_limits(&mut self, config: Config) -> Result<(), CacheError> {
+        config.validate()?;
+        self.inner.max_bytes = config.max_size_bytes;
+        self.inner.max_items = config.max_items;
         let mut now = LazyNow::new(&self.clock);
         self.inner.make_room(0, 0, None, &mut now);
         Ok(())
@@ -462,15 +468,10 @@ impl<C: Clock> Cache<C> {
 
     /// Sets the item limit (`None` removes it; 0 is rejected) and evicts until it fits.
     pub fn change_max_items(&mut self, max_items: Option<u32>) -> Result<(), CacheError> {
-        if max_items == Some(0) {
-            return Err(CacheError::invalid(
-                "max-items 0: the item limit must be at least 1 (or none for no limit)",
-            ));
-        }
-        self.inner.max_items = max_items;
-        let mut now = LazyNow::new(&self.clock);
-        self.inner.make_room(0, 0, None, &mut now);
-        Ok(())
+        self.apply_limits(Config {
+            max_items,
+            ..self.config()
+        })
     }
 
     /// Accounted size in bytes: the fixed per-cache overhead plus each stored entry's size.
@@ -579,14 +580,14 @@ impl Inner {
         self.max_bytes.map(|m| m - cache_overhead(Some(m)))
     }
 
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn is_expired(&self, idx: u32, now: &mut LazyNow) -> bool {
         let d = self.slab.entry(idx).deadline;
         !d.is_never() && d.is_expired_at(now.get())
     }
 
     /// The slot of a live key; an expired one is removed (as expired) and reads as absent.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn live_or_purge(&mut self, key: &str, now: &mut LazyNow) -> Option<u32> {
         let idx = self.index.find(&self.slab, key)?;
         if self.is_expired(idx, now) {

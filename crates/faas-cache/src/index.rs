@@ -28,13 +28,13 @@ impl KeyIndex {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn hash(&self, key: &str) -> u64 {
         self.hasher.hash_one(key)
     }
 
     /// The slot holding `key`.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn find(&self, slab: &LruSlab, key: &str) -> Option<u32> {
         let hash = self.hash(key);
         self.table

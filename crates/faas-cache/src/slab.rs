@@ -2,7 +2,8 @@
 //! per node). Invariants: occupied slots form one doubly linked list from `head` (least recently
 //! used) to `tail` (most recently used) holding exactly `len` slots; vacant slots form a singly
 //! linked free list that is reused before the vector grows; an index handed out stays valid until
-//! that slot is removed.
+//! that slot is removed. Hot helpers are `#[inline]` natively (speed) but not on wasm32, where
+//! the guest is built with LTO for size.
 
 use crate::time::Deadline;
 
@@ -45,19 +46,19 @@ impl LruSlab {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn len(&self) -> u32 {
         self.len
     }
 
     /// Least recently used slot.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn head(&self) -> Option<u32> {
         (self.head != NIL).then_some(self.head)
     }
 
     /// Most recently used slot.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn tail(&self) -> Option<u32> {
         (self.tail != NIL).then_some(self.tail)
     }
@@ -69,7 +70,7 @@ impl LruSlab {
             || self.slots.try_reserve(1).is_ok()
     }
 
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn links(&self, idx: u32) -> (u32, u32) {
         match &self.slots[idx as usize] {
             Slot::Occupied { prev, next, .. } => (*prev, *next),
@@ -77,21 +78,21 @@ impl LruSlab {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn set_prev(&mut self, idx: u32, to: u32) {
         if let Slot::Occupied { prev, .. } = &mut self.slots[idx as usize] {
             *prev = to;
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn set_next(&mut self, idx: u32, to: u32) {
         if let Slot::Occupied { next, .. } = &mut self.slots[idx as usize] {
             *next = to;
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn entry(&self, idx: u32) -> &Entry {
         match &self.slots[idx as usize] {
             Slot::Occupied { entry, .. } => entry,
@@ -99,7 +100,7 @@ impl LruSlab {
         }
     }
 
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn entry_mut(&mut self, idx: u32) -> &mut Entry {
         match &mut self.slots[idx as usize] {
             Slot::Occupied { entry, .. } => entry,
@@ -108,7 +109,7 @@ impl LruSlab {
     }
 
     /// The slot after `idx` towards the MRU end.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn next(&self, idx: u32) -> Option<u32> {
         let (_, next) = self.links(idx);
         (next != NIL).then_some(next)
@@ -137,7 +138,7 @@ impl LruSlab {
         idx
     }
 
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn link_after_tail(&mut self, idx: u32) {
         let old_tail = self.tail;
         self.set_prev(idx, old_tail);
@@ -162,7 +163,7 @@ impl LruSlab {
         self.head = idx;
     }
 
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn unlink(&mut self, idx: u32) {
         let (prev, next) = self.links(idx);
         if prev == NIL {
@@ -195,7 +196,7 @@ impl LruSlab {
     }
 
     /// Moves the slot to the MRU end.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn move_to_back(&mut self, idx: u32) {
         if self.tail != idx {
             self.unlink(idx);
@@ -204,7 +205,7 @@ impl LruSlab {
     }
 
     /// Moves the slot to the LRU end.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn move_to_front(&mut self, idx: u32) {
         if self.head != idx {
             self.unlink(idx);

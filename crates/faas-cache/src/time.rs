@@ -88,13 +88,13 @@ impl Deadline {
         Deadline::at_nanos(now.0.saturating_add(ttl_nanos))
     }
 
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn is_never(self) -> bool {
         self == Deadline::NEVER
     }
 
     /// `E < now`: strictly before, so a TTL of 0 is live at the instant it is written.
-    #[inline]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn is_expired_at(self, now: Time) -> bool {
         !self.is_never() && (self.0 as i128) < now.0
     }

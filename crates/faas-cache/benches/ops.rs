@@ -41,6 +41,16 @@ use quick_cache::unsync::DefaultLifecycle;
 use quick_cache::UnitWeighter;
 
 const SIZES: [usize; 3] = [1_000, 100_000, 1_000_000];
+
+/// The sizes to run: all of them under `cargo bench`; only the smallest when `cargo test` runs
+/// the benches once as a smoke test (it passes no `--bench` flag), so the test suite stays fast.
+fn sizes() -> &'static [usize] {
+    if std::env::args().any(|a| a == "--bench") {
+        &SIZES
+    } else {
+        &SIZES[..1]
+    }
+}
 const VALUE_LEN: usize = 100;
 /// Byte budget per entry of `faas-cache-bytes`: well above the ~226 accounted bytes of an entry.
 const BUDGET_PER_ENTRY: u64 = 400;
@@ -335,7 +345,7 @@ fn each_library<W: Workload>(
 fn get_hit(c: &mut Criterion) {
     let value = value();
     let mut group = c.benchmark_group("get_hit");
-    for n in SIZES {
+    for &n in sizes() {
         let present = keys(0, n);
         let probes = shuffled_keys(0, n);
         each_library(
@@ -355,7 +365,7 @@ fn get_hit(c: &mut Criterion) {
 fn get_miss(c: &mut Criterion) {
     let value = value();
     let mut group = c.benchmark_group("get_miss");
-    for n in SIZES {
+    for &n in sizes() {
         let present = keys(0, n);
         let probes = shuffled_keys(n, 2 * n);
         each_library(
@@ -375,7 +385,7 @@ fn get_miss(c: &mut Criterion) {
 fn set_new_with_eviction(c: &mut Criterion) {
     let value = value();
     let mut group = c.benchmark_group("set_new_with_eviction");
-    for n in SIZES {
+    for &n in sizes() {
         let present = keys(0, n);
         let fresh = keys(n, 3 * n);
         each_library(&mut group, n, &present, &value, &Set { keys: &fresh });
@@ -386,7 +396,7 @@ fn set_new_with_eviction(c: &mut Criterion) {
 fn set_overwrite(c: &mut Criterion) {
     let value = value();
     let mut group = c.benchmark_group("set_overwrite");
-    for n in SIZES {
+    for &n in sizes() {
         let present = keys(0, n);
         let probes = shuffled_keys(0, n);
         each_library(&mut group, n, &present, &value, &Set { keys: &probes });

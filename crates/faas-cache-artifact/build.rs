@@ -81,7 +81,8 @@ fn main() {
     write_if_changed(&root.join("target/faas_cache.wasm"), &component);
 }
 
-/// The component without its top-level `component-name` custom section (debug names only: 5 KB).
+/// The component without its top-level `component-name` and `producers` custom sections (debug
+/// names and tool versions: 5.7 KB that no runtime reads).
 fn without_component_names(component: &[u8]) -> Vec<u8> {
     use wasmparser::Payload;
     let mut out = component[..8].to_vec();
@@ -96,7 +97,7 @@ fn without_component_names(component: &[u8]) -> Vec<u8> {
             payload,
             Payload::ModuleSection { .. } | Payload::ComponentSection { .. }
         );
-        let skip = matches!(&payload, Payload::CustomSection(c) if c.name() == "component-name");
+        let skip = matches!(&payload, Payload::CustomSection(c) if matches!(c.name(), "component-name" | "producers"));
         if depth == 0 && !skip {
             if let Some((id, range)) = payload.as_section() {
                 let range = range.start as usize..range.end as usize;

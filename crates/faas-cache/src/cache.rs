@@ -51,7 +51,7 @@ impl Config {
         }
         if self.max_items == Some(0) {
             return Err(CacheError::invalid(
-                "max-items 0: the item limit must be at least 1 (or none for no limit)",
+                "max-items 0: the item limit must be at least 1 (none: no limit)",
             ));
         }
         Ok(())
@@ -589,7 +589,14 @@ impl Inner {
     /// The slot of a live key; an expired one is removed (as expired) and reads as absent.
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn live_or_purge(&mut self, key: &str, now: &mut LazyNow) -> Option<u32> {
-        let idx = self.index.find(&self.slab, key)?;
+        let hash = self.index.hash(key);
+        self.live_or_purge_hashed(key, hash, now)
+    }
+
+    /// `live_or_purge` with the key's hash already computed (a write hashes once).
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    fn live_or_purge_hashed(&mut self, key: &str, hash: u64, now: &mut LazyNow) -> Option<u32> {
+        let idx = self.index.find_hashed(&self.slab, key, hash)?;
         if self.is_expired(idx, now) {
             self.discard(idx, RemovalCause::Expired);
             return None;
@@ -631,9 +638,10 @@ impl Inner {
     ) -> Result<u32, CacheError> {
         let deadline = self.resolve(expiry, now)?;
         let size = self.check_fits_alone(key.len(), value.len())?;
-        match self.live_or_purge(&key, now) {
+        let hash = self.index.hash(&key);
+        match self.live_or_purge_hashed(&key, hash, now) {
             Some(idx) => self.replace(idx, value, deadline, size, now),
-            None => self.insert(key, value, deadline, size, now),
+            None => self.insert(key, hash, value, deadline, size, now),
         }
     }
 
@@ -677,6 +685,7 @@ impl Inner {
     fn insert(
         &mut self,
         key: String,
+        hash: u64,
         value: Vec<u8>,
         deadline: Deadline,
         size: u64,
@@ -698,7 +707,7 @@ impl Inner {
             deadline,
             heap_pos: NIL,
         });
-        self.index.insert(&self.slab, idx);
+        self.index.insert_hashed(&self.slab, idx, hash);
         if !deadline.is_never() {
             self.heap.push(&mut self.slab, idx);
         }

@@ -36,7 +36,12 @@ impl KeyIndex {
     /// The slot holding `key`.
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn find(&self, slab: &LruSlab, key: &str) -> Option<u32> {
-        let hash = self.hash(key);
+        self.find_hashed(slab, key, self.hash(key))
+    }
+
+    /// The slot holding `key`, whose hash is `hash`.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    pub(crate) fn find_hashed(&self, slab: &LruSlab, key: &str, hash: u64) -> Option<u32> {
         self.table
             .find(hash, |&i| &*slab.entry(i).key == key)
             .copied()
@@ -50,10 +55,10 @@ impl KeyIndex {
             .is_ok()
     }
 
-    /// Adds the slot `idx`, whose key is not in the index yet. Call `try_reserve_one` first.
-    pub(crate) fn insert(&mut self, slab: &LruSlab, idx: u32) {
+    /// Adds the slot `idx`, whose key (hashing to `hash`) is not in the index yet. Call
+    /// `try_reserve_one` first.
+    pub(crate) fn insert_hashed(&mut self, slab: &LruSlab, idx: u32, hash: u64) {
         let hasher = &self.hasher;
-        let hash = hasher.hash_one(&*slab.entry(idx).key);
         self.table
             .insert_unique(hash, idx, |&i| hasher.hash_one(&*slab.entry(i).key));
     }

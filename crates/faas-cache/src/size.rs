@@ -55,8 +55,7 @@ pub fn parse_size(input: &str) -> Result<u64, CacheError> {
             "not a number; expected digits with an optional fraction, such as \"0.5M\"",
         ));
     }
-    let too_large =
-        || err("too large; the budget must fit in 64 bits (at most 18446744073709551615 bytes)");
+    let too_large = || err("too large; at most 18446744073709551615 bytes (u64)");
     let whole_value: u128 = if whole.is_empty() {
         0
     } else {

@@ -129,7 +129,7 @@ impl<C: Clock> Cache<C> {
         }
         if header.version == 0 || header.version > SNAPSHOT_VERSION {
             return Err(CacheError::corrupt(format!(
-                "snapshot format version {} is not readable by this build (it reads 1 to {SNAPSHOT_VERSION})",
+                "unreadable format version {} (this build reads 1 to {SNAPSHOT_VERSION})",
                 header.version
             )));
         }

@@ -1,5 +1,5 @@
 //! The entries and their LRU order: a slab of slots linked by `u32` indices (no pointer or `Box`
-//! per node; links in their own array). Invariants: occupied slots form one doubly linked list from `head` (least recently
+//! per node). Invariants: occupied slots form one doubly linked list from `head` (least recently
 //! used) to `tail` (most recently used) holding exactly `len` slots; vacant slots form a singly
 //! linked free list that is reused before the vector grows; an index handed out stays valid until
 //! that slot is removed. Hot helpers are `#[inline]` natively (speed) but not on wasm32, where
@@ -19,19 +19,16 @@ pub(crate) struct Entry {
     pub(crate) heap_pos: u32,
 }
 
-/// The list links of one slot. For a vacant slot, `next` links the free list.
-#[derive(Debug, Clone, Copy)]
-struct Links {
-    prev: u32,
-    next: u32,
+#[derive(Debug)]
+enum Slot {
+    Occupied { entry: Entry, prev: u32, next: u32 },
+    Vacant { next_free: u32 },
 }
 
-/// Entries in LRU order, addressed by stable `u32` indices. The links live in their own compact
-/// array (8 bytes a slot), so reordering touches neither keys nor values.
+/// Entries in LRU order, addressed by stable `u32` indices.
 #[derive(Debug)]
 pub(crate) struct LruSlab {
-    entries: Vec<Option<Entry>>,
-    links: Vec<Links>,
+    slots: Vec<Slot>,
     head: u32,
     tail: u32,
     free: u32,
@@ -41,8 +38,7 @@ pub(crate) struct LruSlab {
 impl LruSlab {
     pub(crate) fn new() -> Self {
         LruSlab {
-            entries: Vec::new(),
-            links: Vec::new(),
+            slots: Vec::new(),
             head: NIL,
             tail: NIL,
             free: NIL,
@@ -69,66 +65,73 @@ impl LruSlab {
 
     /// Makes sure one more entry can be pushed without allocating; false if the allocator refused.
     pub(crate) fn try_reserve_one(&mut self) -> bool {
-        if self.free != NIL {
-            return true;
-        }
-        let room = |len: usize, cap: usize| len < cap;
-        (room(self.entries.len(), self.entries.capacity()) || self.entries.try_reserve(1).is_ok())
-            && (room(self.links.len(), self.links.capacity()) || self.links.try_reserve(1).is_ok())
+        self.free != NIL
+            || self.slots.len() < self.slots.capacity()
+            || self.slots.try_reserve(1).is_ok()
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
-    fn links(&self, idx: u32) -> Links {
-        self.links[idx as usize]
+    fn links(&self, idx: u32) -> (u32, u32) {
+        match &self.slots[idx as usize] {
+            Slot::Occupied { prev, next, .. } => (*prev, *next),
+            Slot::Vacant { .. } => unreachable!("vacant slot"),
+        }
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn set_prev(&mut self, idx: u32, to: u32) {
-        self.links[idx as usize].prev = to;
+        if let Slot::Occupied { prev, .. } = &mut self.slots[idx as usize] {
+            *prev = to;
+        }
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn set_next(&mut self, idx: u32, to: u32) {
-        self.links[idx as usize].next = to;
+        if let Slot::Occupied { next, .. } = &mut self.slots[idx as usize] {
+            *next = to;
+        }
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn entry(&self, idx: u32) -> &Entry {
-        match &self.entries[idx as usize] {
-            Some(entry) => entry,
-            None => unreachable!("vacant slot"),
+        match &self.slots[idx as usize] {
+            Slot::Occupied { entry, .. } => entry,
+            Slot::Vacant { .. } => unreachable!("vacant slot"),
         }
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn entry_mut(&mut self, idx: u32) -> &mut Entry {
-        match &mut self.entries[idx as usize] {
-            Some(entry) => entry,
-            None => unreachable!("vacant slot"),
+        match &mut self.slots[idx as usize] {
+            Slot::Occupied { entry, .. } => entry,
+            Slot::Vacant { .. } => unreachable!("vacant slot"),
         }
     }
 
     /// The slot after `idx` towards the MRU end.
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn next(&self, idx: u32) -> Option<u32> {
-        let next = self.links(idx).next;
+        let (_, next) = self.links(idx);
         (next != NIL).then_some(next)
     }
 
     /// Appends at the MRU end. Call `try_reserve_one` first to grow without aborting.
     pub(crate) fn push_back(&mut self, entry: Entry) -> u32 {
+        let slot = Slot::Occupied {
+            entry,
+            prev: self.tail,
+            next: NIL,
+        };
         let idx = if self.free != NIL {
             let idx = self.free;
-            self.free = self.links(idx).next;
-            self.entries[idx as usize] = Some(entry);
+            if let Slot::Vacant { next_free } = self.slots[idx as usize] {
+                self.free = next_free;
+            }
+            self.slots[idx as usize] = slot;
             idx
         } else {
-            self.entries.push(Some(entry));
-            self.links.push(Links {
-                prev: NIL,
-                next: NIL,
-            });
-            (self.entries.len() - 1) as u32
+            self.slots.push(slot);
+            (self.slots.len() - 1) as u32
         };
         self.link_after_tail(idx);
         self.len += 1;
@@ -138,10 +141,8 @@ impl LruSlab {
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn link_after_tail(&mut self, idx: u32) {
         let old_tail = self.tail;
-        self.links[idx as usize] = Links {
-            prev: old_tail,
-            next: NIL,
-        };
+        self.set_prev(idx, old_tail);
+        self.set_next(idx, NIL);
         if old_tail == NIL {
             self.head = idx;
         } else {
@@ -152,10 +153,8 @@ impl LruSlab {
 
     fn link_before_head(&mut self, idx: u32) {
         let old_head = self.head;
-        self.links[idx as usize] = Links {
-            prev: NIL,
-            next: old_head,
-        };
+        self.set_prev(idx, NIL);
+        self.set_next(idx, old_head);
         if old_head == NIL {
             self.tail = idx;
         } else {
@@ -166,7 +165,7 @@ impl LruSlab {
 
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn unlink(&mut self, idx: u32) {
-        let Links { prev, next } = self.links(idx);
+        let (prev, next) = self.links(idx);
         if prev == NIL {
             self.head = next;
         } else {
@@ -182,16 +181,17 @@ impl LruSlab {
     /// Removes the slot and returns its entry; the index becomes free for reuse.
     pub(crate) fn remove(&mut self, idx: u32) -> Entry {
         self.unlink(idx);
-        let entry = self.entries[idx as usize].take();
-        self.links[idx as usize] = Links {
-            prev: NIL,
-            next: self.free,
-        };
+        let old = std::mem::replace(
+            &mut self.slots[idx as usize],
+            Slot::Vacant {
+                next_free: self.free,
+            },
+        );
         self.free = idx;
         self.len -= 1;
-        match entry {
-            Some(entry) => entry,
-            None => unreachable!("vacant slot"),
+        match old {
+            Slot::Occupied { entry, .. } => entry,
+            Slot::Vacant { .. } => unreachable!("vacant slot"),
         }
     }
 
@@ -205,6 +205,7 @@ impl LruSlab {
     }
 
     /// Moves the slot to the LRU end.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn move_to_front(&mut self, idx: u32) {
         if self.head != idx {
             self.unlink(idx);
@@ -239,7 +240,7 @@ impl Iterator for Walk<'_> {
             return None;
         }
         let idx = self.front;
-        self.front = self.slab.links(idx).next;
+        self.front = self.slab.links(idx).1;
         self.left -= 1;
         Some(idx)
     }
@@ -255,7 +256,7 @@ impl DoubleEndedIterator for Walk<'_> {
             return None;
         }
         let idx = self.back;
-        self.back = self.slab.links(idx).prev;
+        self.back = self.slab.links(idx).0;
         self.left -= 1;
         Some(idx)
     }

@@ -273,8 +273,9 @@ impl<C: Clock> Cache<C> {
     }
 
     /// As [`Cache::set_default`], returning a copy of the value made without aborting: if the
-    /// allocator refuses the copy, other entries are evicted (least recently used first, as
-    /// `EvictedSize`) until it succeeds; `OutOfMemory` if even the entry alone cannot be copied.
+    /// allocator refuses the copy, other entries are evicted (expired ones first, then least
+    /// recently used, as in any refused growth) until it succeeds; `OutOfMemory` if even the
+    /// entry alone cannot be copied.
     pub fn set_default_copied(
         &mut self,
         key: impl Into<String> + AsRef<str>,
@@ -290,7 +291,8 @@ impl<C: Clock> Cache<C> {
                 .inner
                 .memory_victim(Some(idx), &mut now)
                 .ok_or(CacheError::OutOfMemory)?;
-            self.inner.discard(victim, RemovalCause::EvictedSize);
+            let cause = self.inner.cause_for_memory(victim, &mut now);
+            self.inner.discard(victim, cause);
         }
     }
 

@@ -3,7 +3,10 @@
 //!
 //! - `demo`: builds the component and runs the wasmtime demo host.
 //! - `test`: every test: the core library (unit, semantics, property model, doc tests), the
-//!   component through wasmtime (contract, imports, hostile input, memory limits).
+//!   component through wasmtime (contract, imports, hostile input, memory limits), then the
+//!   JavaScript package through jco in Node and in headless Chromium (`js/`). Installs the npm
+//!   packages (`npm ci`) and, as root on Debian, the `chromium` package when they are missing.
+//! - `js-bench`: the JavaScript benchmark against npm `lru-cache` (`--quick` for a smoke run).
 //! - `lint`: `cargo fmt --check` and `cargo clippy -D warnings` for host crates and the guest.
 //! - `ci`: `lint` then `test`.
 
@@ -18,8 +21,9 @@ fn main() {
         Some("test") => test(&args[1..]),
         Some("lint") => lint(),
         Some("ci") => lint().and_then(|()| test(&[])),
+        Some("js-bench") => js_bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|lint|ci> [extra cargo test args]");
+            eprintln!("usage: cargo xtask <demo|test|lint|ci|js-bench> [extra cargo test args]");
             exit(2);
         }
     };
@@ -90,7 +94,88 @@ fn test(extra: &[String]) -> Result<(), String> {
     run(cmd)?;
     let mut doc = cargo();
     doc.args(["test", "--doc", "--package", "faas-cache"]);
-    run(doc)
+    run(doc)?;
+    // `cargo test` built the component (target/faas_cache.wasm) through faas-cache-artifact.
+    js_prepare()?;
+    ensure_chromium()?;
+    let mut node_tests = npm();
+    node_tests.arg("test");
+    run(node_tests)
+}
+
+fn js_bench(extra: &[String]) -> Result<(), String> {
+    ensure_wasm_target()?;
+    let mut build = cargo();
+    build.args(["build", "--package", "faas-cache-artifact"]);
+    run(build)?;
+    js_prepare()?;
+    let mut bench = npm();
+    bench.args(["run", "bench"]);
+    if extra.iter().any(|a| a == "--quick") {
+        bench.env("FAAS_CACHE_BENCH_QUICK", "1");
+    }
+    run(bench)
+}
+
+fn js_dir() -> std::path::PathBuf {
+    workspace_root().join("js")
+}
+
+fn npm() -> Command {
+    let mut cmd = Command::new("npm");
+    cmd.current_dir(js_dir());
+    cmd
+}
+
+/// Installs the pinned npm packages if `node_modules` does not match the lockfile, then
+/// transpiles the built component with jco into `js/generated/`.
+fn js_prepare() -> Result<(), String> {
+    let node = Command::new("node").arg("--version").output();
+    match node {
+        Ok(out) if out.status.success() => {}
+        _ => return Err("Node.js (>= 20) and npm are needed for the JavaScript tests".into()),
+    }
+    let lock = js_dir().join("package-lock.json");
+    let installed = js_dir().join("node_modules").join(".package-lock.json");
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = match (modified(&installed), modified(&lock)) {
+        (Some(i), Some(l)) => i >= l,
+        _ => false,
+    };
+    if !fresh || std::env::var_os("CI").is_some() {
+        let mut ci = npm();
+        ci.args(["ci", "--no-audit", "--no-fund"]);
+        run(ci)?;
+    }
+    let mut transpile = npm();
+    transpile.args(["run", "build"]);
+    run(transpile)
+}
+
+/// The browser test drives Debian's Chromium; as root on a Debian machine it is installed here.
+fn ensure_chromium() -> Result<(), String> {
+    let path = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if std::path::Path::new(&path).exists() {
+        return Ok(());
+    }
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !is_root || !std::path::Path::new("/usr/bin/apt-get").exists() {
+        return Err(format!(
+            "{path} is missing: install Debian's chromium package (or set CHROMIUM_PATH)"
+        ));
+    }
+    let mut update = Command::new("apt-get");
+    update.args(["update", "-qq"]);
+    run(update)?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "-qq", "chromium"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(install)
 }
 
 fn lint() -> Result<(), String> {

@@ -1,0 +1,122 @@
+// Types of the faas-cache JavaScript wrapper (src/index.js).
+
+/** Why an entry left the cache. */
+export type RemovalCause =
+  | 'deleted'
+  | 'popped'
+  | 'cleared'
+  | 'evicted-size'
+  | 'evicted-count'
+  | 'expired'
+  | 'replaced';
+
+/** Values are stored as bytes; strings are stored as UTF-8. */
+export type Value = Uint8Array | string;
+
+export interface FaaSCacheOptions<E extends 'bytes' | 'utf8' = 'bytes'> {
+  /** Byte budget, overheads included: bytes (number) or "64K", "0.5M", "128M", "1G". */
+  maxSizeBytes?: string | number | bigint;
+  /** Largest number of entries (>= 1). */
+  maxItems?: number;
+  /** TTL in seconds of entries written without an explicit expiry. */
+  defaultTtl?: number;
+  /** How many removal records to keep for `onDelete` between calls (default 1024). */
+  removalLogCapacity?: number;
+  /** What reads return: Uint8Array ("bytes", default) or strings decoded as UTF-8 ("utf8"). */
+  encoding?: E;
+}
+
+export interface SetOptions {
+  /** Seconds to live; null: never expires. */
+  ttl?: number | null;
+  /** Expiry as seconds since the Unix epoch (a past time stores the entry already expired). */
+  expireAt?: number;
+}
+
+export interface Stats {
+  hits: number;
+  misses: number;
+  inserts: number;
+  updates: number;
+  removed: number;
+  evictedSize: number;
+  evictedCount: number;
+  expired: number;
+  removalsDropped: number;
+}
+
+type Out<E> = E extends 'utf8' ? string : Uint8Array;
+
+export class FaaSCacheDict<E extends 'bytes' | 'utf8' = 'bytes'> implements Iterable<[string, Out<E>]> {
+  constructor(options?: FaaSCacheOptions<E>);
+  static restore<E extends 'bytes' | 'utf8' = 'bytes'>(
+    snapshot: Uint8Array,
+    options?: { encoding?: E },
+  ): FaaSCacheDict<E>;
+
+  get(key: string): Out<E> | undefined;
+  peek(key: string): Out<E> | undefined;
+  set(key: string, value: Value, options?: SetOptions): this;
+  has(key: string): boolean;
+  delete(key: string): boolean;
+  pop<F = undefined>(key: string, fallback?: F): Out<E> | F;
+  popItem(options?: { last?: boolean }): [string, Out<E>] | undefined;
+  setDefault(key: string, value: Value): Out<E>;
+  moveToEnd(key: string, last?: boolean): void;
+  readonly size: number;
+  clear(): void;
+  keys(): IterableIterator<string>;
+  keysReversed(): IterableIterator<string>;
+  values(): IterableIterator<Out<E>>;
+  entries(): IterableIterator<[string, Out<E>]>;
+  [Symbol.iterator](): IterableIterator<[string, Out<E>]>;
+  forEach(callback: (value: Out<E>, key: string, cache: this) => void): void;
+
+  getTtl(key: string): number | null;
+  setTtl(key: string, ttl: number | null): void;
+  expireAt(key: string, epochSeconds: number): void;
+  isExpired(key: string): boolean | undefined;
+  defaultTtl: number | null;
+  get maxSizeBytes(): number | null;
+  set maxSizeBytes(size: string | number | bigint | null);
+  maxItems: number | null;
+  readonly byteSize: number;
+  purgeExpired(): number;
+
+  snapshot(): Uint8Array;
+  stats(): Stats;
+  resetStats(): void;
+  toString(): string;
+
+  getMany(keys: string[]): (Out<E> | undefined)[];
+  setMany(entries: Iterable<[string, Value]>): void;
+  deleteMany(keys: string[]): number;
+
+  onDelete(listener: (key: string, value: Out<E>, cause: RemovalCause) => void): () => void;
+  [Symbol.dispose](): void;
+}
+
+/** Purges expired entries of every cache of this module; returns how many. */
+export function tick(): number;
+
+/** Bytes of WebAssembly linear memory the component holds now (it never shrinks). */
+export function wasmMemoryBytes(): number;
+
+/** Replaces the clock (milliseconds since the epoch) every cache reads; null restores Date.now. */
+export function setClock(nowMillis: (() => number) | null): void;
+
+export class FaaSCacheError extends Error {
+  readonly code: 'data-too-large' | 'invalid-argument' | 'key-not-found' | 'corrupt-snapshot' | 'out-of-memory';
+  /** For a failed `setMany`: the first entry not written. */
+  index?: number;
+}
+export class DataTooLarge extends FaaSCacheError {
+  readonly entryBytes: number;
+  readonly availableBytes: number;
+}
+export class InvalidArgument extends FaaSCacheError {}
+export class KeyNotFound extends FaaSCacheError {
+  readonly key?: string;
+}
+export class CorruptSnapshot extends FaaSCacheError {}
+export class OutOfMemory extends FaaSCacheError {}

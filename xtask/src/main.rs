@@ -1,7 +1,8 @@
 //! `cargo xtask <command>`: the project's entry points, so that a fresh clone needs nothing but
 //! Rust. Each command installs what it needs (the wasm target) before it runs.
 //!
-//! - `demo`: builds the component and runs the wasmtime demo host.
+//! - `demo`: builds the component and runs the wasmtime demo host, then the FaaS-style host of
+//!   `examples/wasmtime-host` twice (a cold start, then a warm restart from its snapshot).
 //! - `test`: every test: the core library (unit, semantics, property model, doc tests), the
 //!   component through wasmtime (contract, imports, hostile input, memory limits), then the
 //!   JavaScript package through jco in Node and in headless Chromium (`js/`). Installs the npm
@@ -83,7 +84,27 @@ fn demo(extra: &[String]) -> Result<(), String> {
         "--",
     ]);
     cmd.args(extra);
-    run(cmd)
+    run(cmd)?;
+    // The FaaS-style host: a cold start, then a warm restart from the snapshot it wrote.
+    for (title, flags) in [
+        ("cold start", &["--requests", "1000", "--fresh"][..]),
+        ("warm restart", &["--requests", "1000"][..]),
+    ] {
+        eprintln!("\n== examples/wasmtime-host: {title}");
+        let mut host = cargo();
+        host.args([
+            "run",
+            "--quiet",
+            "--package",
+            "faas-cache-wasmtime-host",
+            "--bin",
+            "faas-host",
+            "--",
+        ]);
+        host.args(flags);
+        run(host)?;
+    }
+    Ok(())
 }
 
 fn test(extra: &[String]) -> Result<(), String> {

@@ -7,6 +7,8 @@
 //!   component through wasmtime (contract, imports, hostile input, memory limits), then the
 //!   JavaScript package through jco in Node and in headless Chromium (`js/`). Installs the npm
 //!   packages (`npm ci`) and, as root on Debian, the `chromium` package when they are missing.
+//!   Finally the Spin example (`examples/spin-app`, a workspace of its own): the app is built for
+//!   `wasm32-wasip2`, composed with the cache by wac and served over real HTTP by wasmtime.
 //! - `js-bench`: the JavaScript benchmark against npm `lru-cache` (`--quick` for a smoke run).
 //! - `lint`: `cargo fmt --check` and `cargo clippy -D warnings` for host crates and the guest.
 //! - `ci`: `lint` then `test`.
@@ -58,8 +60,13 @@ fn run(mut cmd: Command) -> Result<(), String> {
 
 /// Adds the wasm target if the active toolchain lacks it (RUSTUP_AUTO_INSTALL may be 0).
 fn ensure_wasm_target() -> Result<(), String> {
+    ensure_target(WASM_TARGET)
+}
+
+/// Adds a compilation target if the active toolchain lacks it.
+fn ensure_target(target: &str) -> Result<(), String> {
     let out = Command::new("rustc")
-        .args(["--print", "target-libdir", "--target", WASM_TARGET])
+        .args(["--print", "target-libdir", "--target", target])
         .output()
         .map_err(|e| format!("rustc: {e}"))?;
     let libdir = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -67,7 +74,7 @@ fn ensure_wasm_target() -> Result<(), String> {
         return Ok(());
     }
     let mut cmd = Command::new("rustup");
-    cmd.args(["target", "add", WASM_TARGET]);
+    cmd.args(["target", "add", target]);
     run(cmd)
 }
 
@@ -121,7 +128,38 @@ fn test(extra: &[String]) -> Result<(), String> {
     ensure_chromium()?;
     let mut node_tests = npm();
     node_tests.arg("test");
-    run(node_tests)
+    run(node_tests)?;
+    spin_test()
+}
+
+const SPIN_MANIFEST: &str = "examples/spin-app/Cargo.toml";
+const SPIN_TARGET: &str = "wasm32-wasip2";
+
+/// The Spin example: builds the app for wasm32-wasip2, then its own workspace's tests compose it
+/// with the cache component (wac) and serve it over HTTP (wasmtime-wasi-http, WASIp3).
+fn spin_test() -> Result<(), String> {
+    ensure_target(SPIN_TARGET)?;
+    let mut app = cargo();
+    app.args([
+        "build",
+        "--release",
+        "--manifest-path",
+        SPIN_MANIFEST,
+        "--package",
+        "spin-cache-app",
+        "--target",
+        SPIN_TARGET,
+    ]);
+    run(app)?;
+    let mut host = cargo();
+    host.args([
+        "test",
+        "--manifest-path",
+        SPIN_MANIFEST,
+        "--package",
+        "spin-cache-host",
+    ]);
+    run(host)
 }
 
 fn js_bench(extra: &[String]) -> Result<(), String> {
@@ -218,5 +256,37 @@ fn lint() -> Result<(), String> {
         "-D",
         "warnings",
     ]);
-    run(guest)
+    run(guest)?;
+    // The Spin example's own workspace: formatting, its host and its wasm32-wasip2 app.
+    ensure_target(SPIN_TARGET)?;
+    let mut spin_fmt = cargo();
+    spin_fmt.args(["fmt", "--all", "--check", "--manifest-path", SPIN_MANIFEST]);
+    run(spin_fmt)?;
+    let mut spin_host = cargo();
+    spin_host.args([
+        "clippy",
+        "--manifest-path",
+        SPIN_MANIFEST,
+        "--package",
+        "spin-cache-host",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(spin_host)?;
+    let mut spin_app = cargo();
+    spin_app.args([
+        "clippy",
+        "--manifest-path",
+        SPIN_MANIFEST,
+        "--package",
+        "spin-cache-app",
+        "--target",
+        SPIN_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(spin_app)
 }

@@ -1284,3 +1284,37 @@ fn model_time_conversion_rounds_to_the_nearest_nanosecond() {
     assert_eq!(nanos_of(f64::NAN), None);
     assert_eq!(nanos_of(5e-324), Some(0));
 }
+
+/// The long model run: random sequences, 100 to 200 operations each, until at least
+/// `FAAS_CACHE_MODEL_OPS` operations (default 1,000,000) have been compared with the model.
+/// `cargo test --release -p faas-cache --test model -- --ignored --nocapture`
+#[test]
+#[ignore = "long run (about a minute in release): see the README's reliability section"]
+fn model_one_million_operations() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    let target: usize = std::env::var("FAAS_CACHE_MODEL_OPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let mut runner = TestRunner::new(ProptestConfig {
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let strategy = (setup(), vec(op(), 100..200));
+    let (mut operations, mut cases) = (0usize, 0usize);
+    let started = std::time::Instant::now();
+    while operations < target {
+        let (setup, ops) = strategy.new_tree(&mut runner).expect("a case").current();
+        operations += ops.len();
+        cases += 1;
+        if let Err(divergence) = run(setup.clone(), ops.clone()) {
+            panic!("divergence in case {cases}: {divergence}\nsetup: {setup:?}\nops: {ops:?}");
+        }
+    }
+    println!(
+        "model: {operations} operations in {cases} sequences compared with the model in {:.1} s: 0 divergences",
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -96,11 +96,51 @@ pub fn engine_and_component() -> &'static (Engine, Component) {
     COMPILED.get_or_init(|| {
         let mut config = Config::new();
         config.wasm_component_model(true);
+        // `perf record` can name the guest's JIT-compiled functions (/tmp/perf-<pid>.map).
+        if std::env::var_os("FAAS_CACHE_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).expect("engine");
         let component =
             Component::new(&engine, faas_cache_artifact::COMPONENT).expect("compile the component");
         (engine, component)
     })
+}
+
+/// A linker that serves the component's imports (the simulated clock and the seed).
+pub fn linker(engine: &Engine) -> Linker<HostState> {
+    let mut linker = Linker::<HostState>::new(engine);
+    CacheComponent::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+        .expect("link");
+    linker
+}
+
+/// A store whose clock starts at `START_SECONDS`, with `limits` on its linear memory.
+pub fn new_store(engine: &Engine, limits: StoreLimits) -> Store<HostState> {
+    let mut store = Store::new(
+        engine,
+        HostState {
+            now_nanos: u128::from(START_SECONDS) * 1_000_000_000,
+            clock_reads: 0,
+            seed_reads: 0,
+            limits: Limiter {
+                limits,
+                memory_bytes: 0,
+                refused_growths: 0,
+            },
+        },
+    );
+    store.limiter(|s| &mut s.limits);
+    store
+}
+
+/// Pre-instantiates the component: imports resolved and type-checked once.
+pub fn instance_pre() -> CacheComponentPre<HostState> {
+    let (engine, component) = engine_and_component();
+    let pre = linker(engine)
+        .instantiate_pre(component)
+        .expect("instantiate_pre");
+    CacheComponentPre::new(pre).expect("the component has the cache-component world's shape")
 }
 
 /// One instance of the component in its own store.
@@ -136,25 +176,17 @@ impl Guest {
 
     fn with_limits(limits: StoreLimits) -> Guest {
         let (engine, component) = engine_and_component();
-        let mut linker = Linker::<HostState>::new(engine);
-        CacheComponent::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
-            .expect("link");
-        let mut store = Store::new(
-            engine,
-            HostState {
-                now_nanos: u128::from(START_SECONDS) * 1_000_000_000,
-                clock_reads: 0,
-                seed_reads: 0,
-                limits: Limiter {
-                    limits,
-                    memory_bytes: 0,
-                    refused_growths: 0,
-                },
-            },
-        );
-        store.limiter(|s| &mut s.limits);
-        let bindings =
-            CacheComponent::instantiate(&mut store, component, &linker).expect("instantiate");
+        let mut store = new_store(engine, limits);
+        let bindings = CacheComponent::instantiate(&mut store, component, &linker(engine))
+            .expect("instantiate");
+        Guest { store, bindings }
+    }
+
+    /// A guest instantiated from a pre-instantiated component (`InstancePre`): the path a
+    /// long-lived host takes for every new instance.
+    pub fn from_pre(pre: &CacheComponentPre<HostState>) -> Guest {
+        let mut store = new_store(pre.engine(), StoreLimitsBuilder::new().build());
+        let bindings = pre.instantiate(&mut store).expect("instantiate");
         Guest { store, bindings }
     }
 

@@ -9,6 +9,11 @@
 //!   packages (`npm ci`) and, as root on Debian, the `chromium` package when they are missing.
 //!   Finally the Spin example (`examples/spin-app`, a workspace of its own): the app is built for
 //!   `wasm32-wasip2`, composed with the cache by wac and served over real HTTP by wasmtime.
+//! - `bench`: the performance report (`bench/`): native peers, the wasmtime boundary, scaling,
+//!   memory, cold start and the Python original; writes `BENCHMARKS.md` and `bench/plots/`.
+//!   `--quick` measures less into `target/bench-quick/`; `--smoke` is `--quick` on a debug build
+//!   (CI: checks that the report builds, its figures mean nothing); `--report-only` rewrites the
+//!   report from `bench/results.json`. Needs `python3` with `venv` for the Python baselines.
 //! - `js-bench`: the JavaScript benchmark against npm `lru-cache` (`--quick` for a smoke run).
 //! - `lint`: `cargo fmt --check` and `cargo clippy -D warnings` for host crates and the guest.
 //! - `ci`: `lint` then `test`.
@@ -25,8 +30,11 @@ fn main() {
         Some("lint") => lint(),
         Some("ci") => lint().and_then(|()| test(&[])),
         Some("js-bench") => js_bench(&args[1..]),
+        Some("bench") => bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <demo|test|lint|ci|js-bench> [extra cargo test args]");
+            eprintln!(
+                "usage: cargo xtask <demo|test|lint|ci|bench|js-bench> [extra cargo test args]"
+            );
             exit(2);
         }
     };
@@ -174,6 +182,23 @@ fn js_bench(extra: &[String]) -> Result<(), String> {
         bench.env("FAAS_CACHE_BENCH_QUICK", "1");
     }
     run(bench)
+}
+
+/// The performance report: a release build of `bench/` (a debug one with `--smoke`).
+fn bench(extra: &[String]) -> Result<(), String> {
+    ensure_wasm_target()?;
+    let smoke = extra.iter().any(|a| a == "--smoke");
+    let mut cmd = cargo();
+    cmd.args(["run", "--package", "faas-cache-bench"]);
+    if !smoke {
+        cmd.arg("--release");
+    }
+    cmd.arg("--");
+    if smoke {
+        cmd.arg("--quick");
+    }
+    cmd.args(extra.iter().filter(|a| *a != "--smoke"));
+    run(cmd)
 }
 
 fn js_dir() -> std::path::PathBuf {

@@ -219,9 +219,9 @@ impl<C: Clock> Cache<C> {
         expiry: Expiry,
     ) -> Result<(), CacheError> {
         let mut now = LazyNow::new(&self.clock);
-        self.inner
-            .write(key.into(), value.into(), expiry, &mut now)
-            .map(|_| ())
+        let written = self.inner.write(key.into(), value.into(), expiry, &mut now);
+        self.inner.maybe_compact();
+        written.map(|_| ())
     }
 
     /// Removes a live key; false if there was none (an expired one is removed as expired).
@@ -230,6 +230,7 @@ impl<C: Clock> Cache<C> {
         match self.inner.live_or_purge(key, &mut now) {
             Some(idx) => {
                 self.inner.discard(idx, RemovalCause::Deleted);
+                self.inner.maybe_compact();
                 true
             }
             None => false,
@@ -240,7 +241,9 @@ impl<C: Clock> Cache<C> {
     pub fn pop(&mut self, key: &str) -> Option<Vec<u8>> {
         let mut now = LazyNow::new(&self.clock);
         let idx = self.inner.live_or_purge(key, &mut now)?;
-        Some(self.inner.take_reporting(idx, RemovalCause::Popped).1)
+        let value = self.inner.take_reporting(idx, RemovalCause::Popped).1;
+        self.inner.maybe_compact();
+        Some(value)
     }
 
     /// Removes and returns the most recently used live entry (`last`) or the least recently used
@@ -256,7 +259,9 @@ impl<C: Clock> Cache<C> {
             if self.inner.is_expired(idx, &mut now) {
                 self.inner.discard(idx, RemovalCause::Expired);
             } else {
-                return Some(self.inner.take_reporting(idx, RemovalCause::Popped));
+                let item = self.inner.take_reporting(idx, RemovalCause::Popped);
+                self.inner.maybe_compact();
+                return Some(item);
             }
         }
     }
@@ -487,7 +492,9 @@ impl<C: Clock> Cache<C> {
             return 0;
         }
         let now = self.clock.now();
-        self.inner.purge_expired(now)
+        let purged = self.inner.purge_expired(now);
+        self.inner.maybe_compact();
+        purged
     }
 
     /// Takes up to `max` removal records, oldest first (fewer if the allocator refuses room for
@@ -553,6 +560,12 @@ impl<C: Clock> Cache<C> {
         let idx = self.inner.write(key, value, at, &mut now)?;
         // Keep the exact nanosecond deadline rather than its f64 round trip.
         self.inner.set_deadline(idx, deadline, &mut now)
+    }
+
+    /// Slots the slab holds in memory, occupied or vacant (for compaction tests).
+    #[cfg(test)]
+    pub(crate) fn slots_in_memory(&self) -> usize {
+        self.inner.slab.slot_count()
     }
 
     /// Checks every structural invariant; for tests and fuzzing. O(n).
@@ -926,6 +939,14 @@ impl Inner {
             }
         }
         self.stats.removals_dropped += self.log.push(removal);
+    }
+
+    /// Rebuilds the structures at the size of the live entries when most slots are vacant (see
+    /// `compact`). Call only between operations: it renumbers slots.
+    fn maybe_compact(&mut self) {
+        if crate::compact::worthwhile(&self.slab) {
+            crate::compact::compact(&mut self.slab, &mut self.index, &mut self.heap);
+        }
     }
 
     /// Frees the slab, index and heap of an empty cache.

@@ -21,6 +21,20 @@ impl ExpiryHeap {
         self.heap.len() < self.heap.capacity() || self.heap.try_reserve(1).is_ok()
     }
 
+    /// A heap of `len` positions to be filled with `put` (compaction keeps every position);
+    /// `None` if the allocator refused.
+    pub(crate) fn try_placeholders(len: usize) -> Option<ExpiryHeap> {
+        let mut heap = Vec::new();
+        heap.try_reserve_exact(len).ok()?;
+        heap.resize(len, NIL);
+        Some(ExpiryHeap { heap })
+    }
+
+    /// Sets position `pos` to `slot` (whose `heap_pos` is already `pos`).
+    pub(crate) fn put(&mut self, pos: usize, slot: u32) {
+        self.heap[pos] = slot;
+    }
+
     /// The slot with the earliest deadline.
     pub(crate) fn peek(&self) -> Option<u32> {
         self.heap.first().copied()

@@ -33,6 +33,16 @@ impl KeyIndex {
         self.hasher.hash_one(key)
     }
 
+    /// An empty index with the same hash function and room for `n` keys; `None` if refused.
+    pub(crate) fn try_empty_with_capacity(&self, n: usize) -> Option<KeyIndex> {
+        let mut table = HashTable::new();
+        table.try_reserve(n, |_: &u32| 0).ok()?;
+        Some(KeyIndex {
+            table,
+            hasher: self.hasher.clone(),
+        })
+    }
+
     /// The slot holding `key`.
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn find(&self, slab: &LruSlab, key: &str) -> Option<u32> {

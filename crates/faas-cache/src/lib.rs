@@ -14,9 +14,11 @@
 
 pub mod accounting;
 mod cache;
+mod compact;
 mod error;
 mod expiry_heap;
 mod index;
+mod paged;
 mod removal;
 mod size;
 mod slab;

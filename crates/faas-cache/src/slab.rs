@@ -5,6 +5,7 @@
 //! that slot is removed. Hot helpers are `#[inline]` natively (speed) but not on wasm32, where
 //! the guest is built with LTO for size.
 
+use crate::paged::PagedVec;
 use crate::time::Deadline;
 
 /// The "no slot" index.
@@ -25,10 +26,17 @@ enum Slot {
     Vacant { next_free: u32 },
 }
 
+/// A slot not yet handed out (pages of the slab are allocated full of these).
+impl Default for Slot {
+    fn default() -> Self {
+        Slot::Vacant { next_free: NIL }
+    }
+}
+
 /// Entries in LRU order, addressed by stable `u32` indices.
 #[derive(Debug)]
 pub(crate) struct LruSlab {
-    slots: Vec<Slot>,
+    slots: PagedVec<Slot>,
     head: u32,
     tail: u32,
     free: u32,
@@ -38,12 +46,28 @@ pub(crate) struct LruSlab {
 impl LruSlab {
     pub(crate) fn new() -> Self {
         LruSlab {
-            slots: Vec::new(),
+            slots: PagedVec::new(),
             head: NIL,
             tail: NIL,
             free: NIL,
             len: 0,
         }
+    }
+
+    /// An empty slab with room for `n` entries; `None` if the allocator refused.
+    pub(crate) fn try_with_capacity(n: usize) -> Option<Self> {
+        Some(LruSlab {
+            slots: PagedVec::try_with_capacity(n)?,
+            head: NIL,
+            tail: NIL,
+            free: NIL,
+            len: 0,
+        })
+    }
+
+    /// Slots ever used, occupied or vacant: what the slab holds in memory.
+    pub(crate) fn slot_count(&self) -> usize {
+        self.slots.len()
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
@@ -65,9 +89,7 @@ impl LruSlab {
 
     /// Makes sure one more entry can be pushed without allocating; false if the allocator refused.
     pub(crate) fn try_reserve_one(&mut self) -> bool {
-        self.free != NIL
-            || self.slots.len() < self.slots.capacity()
-            || self.slots.try_reserve(1).is_ok()
+        self.free != NIL || self.slots.try_reserve_one()
     }
 
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
@@ -130,8 +152,7 @@ impl LruSlab {
             self.slots[idx as usize] = slot;
             idx
         } else {
-            self.slots.push(slot);
-            (self.slots.len() - 1) as u32
+            self.slots.push(slot) as u32
         };
         self.link_after_tail(idx);
         self.len += 1;

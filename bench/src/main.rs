@@ -1,0 +1,256 @@
+//! `cargo xtask bench` (or `cargo run --release -p faas-cache-bench`): the performance report.
+//!
+//! Runs six sections and writes `BENCHMARKS.md`, `bench/results.json` and `bench/plots/*.svg`:
+//! 1. the native core next to `lru`, `quick_cache` and `moka` (`native`);
+//! 2. calls through the component boundary in wasmtime against an empty-call floor (`boundary`);
+//! 3. scaling from 1k to 1M entries (from section 1);
+//! 4. linear memory against the byte budget after a fill and a churn (`memory`);
+//! 5. cold start: compile, `InstancePre`, first call, restore (`coldstart`);
+//! 6. the Python original and `cachetools` (`python`).
+//!
+//! Flags: `--quick` (a smoke run into `target/bench-quick/`), `--skip-python`, `--report-only`
+//! (rebuild the report from `results.json` without measuring), `--only native,boundary,memory,
+//! cold,python` (a subset, for investigation: the report then lacks the other sections).
+
+mod boundary;
+mod coldstart;
+mod measure;
+mod memory;
+mod native;
+mod plot;
+mod python;
+mod report;
+mod workload;
+
+use std::path::{Path, PathBuf};
+use std::process::{exit, Command};
+
+use serde::{Deserialize, Serialize};
+
+/// One measured operation of one library at one size.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Row {
+    pub library: String,
+    pub op: String,
+    pub entries: usize,
+    pub ns_per_op: f64,
+    pub spread: f64,
+}
+
+impl Row {
+    pub fn new(library: &str, op: &str, entries: usize, sample: measure::Sample) -> Row {
+        Row {
+            library: library.into(),
+            op: op.into(),
+            entries,
+            ns_per_op: sample.ns,
+            spread: sample.spread,
+        }
+    }
+}
+
+/// Where and how the figures were taken.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Machine {
+    pub cpu: String,
+    pub cores: usize,
+    pub rustc: String,
+    pub python: String,
+    pub date: String,
+    pub runs: usize,
+    pub quick: bool,
+    pub minutes: f64,
+}
+
+/// Everything one run measured.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Results {
+    pub machine: Machine,
+    pub native: Vec<Row>,
+    pub python: Vec<Row>,
+    pub boundary: Vec<boundary::BoundaryRow>,
+    pub memory: Vec<memory::MemoryRow>,
+    pub cold: Vec<coldstart::ColdRow>,
+}
+
+/// How much each section measures.
+struct Scale {
+    sizes: &'static [usize],
+    runs: usize,
+    ops: usize,
+    boundary_calls: usize,
+    python_sizes: &'static [usize],
+    python_runs: usize,
+    python_ops: usize,
+    budgets_mib: &'static [usize],
+    instances: usize,
+}
+
+const FULL: Scale = Scale {
+    sizes: &[1_000, 10_000, 100_000, 1_000_000],
+    runs: 5,
+    ops: 200_000,
+    boundary_calls: 200_000,
+    python_sizes: &[1_000, 10_000, 100_000],
+    python_runs: 3,
+    python_ops: 20_000,
+    budgets_mib: &[1, 4, 16, 64, 128],
+    instances: 50,
+};
+
+const QUICK: Scale = Scale {
+    sizes: &[1_000, 10_000],
+    runs: 2,
+    ops: 20_000,
+    boundary_calls: 20_000,
+    python_sizes: &[1_000],
+    python_runs: 1,
+    python_ops: 2_000,
+    budgets_mib: &[1, 4],
+    instances: 5,
+};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn command_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn machine(scale: &Scale, quick: bool, minutes: f64) -> Machine {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let venv_python = root().join("target/bench-venv/bin/python");
+    Machine {
+        cpu,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        rustc: command_line("rustc", &["--version"]),
+        python: command_line(&venv_python.to_string_lossy(), &["--version"]),
+        date: command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+        runs: scale.runs,
+        quick,
+        minutes,
+    }
+}
+
+fn measure_all(scale: &Scale, quick: bool, skip_python: bool) -> Result<Results, String> {
+    let start = std::time::Instant::now();
+    let plan = native::Plan {
+        runs: scale.runs,
+        ops: scale.ops,
+    };
+    let only = std::env::args()
+        .skip_while(|a| a != "--only")
+        .nth(1)
+        .unwrap_or_default();
+    let wanted = |section: &str| only.is_empty() || only.split(',').any(|s| s == section);
+    let native = if wanted("native") {
+        native::run(scale.sizes, plan)
+    } else {
+        Vec::new()
+    };
+    let boundary = if wanted("boundary") {
+        boundary::run(scale.runs, scale.boundary_calls)
+    } else {
+        Vec::new()
+    };
+    let memory = if wanted("memory") {
+        memory::run(scale.budgets_mib)
+    } else {
+        Vec::new()
+    };
+    let cold = if wanted("cold") {
+        coldstart::run(scale.runs, scale.instances)
+    } else {
+        Vec::new()
+    };
+    let python = if skip_python || !wanted("python") {
+        Vec::new()
+    } else {
+        python::run_python(
+            &root(),
+            scale.python_sizes,
+            scale.python_runs,
+            scale.python_ops,
+        )?
+    };
+    let minutes = start.elapsed().as_secs_f64() / 60.0;
+    Ok(Results {
+        machine: machine(scale, quick, minutes),
+        native,
+        python,
+        boundary,
+        memory,
+        cold,
+    })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let has = |flag: &str| args.iter().any(|a| a == flag);
+    let quick = has("--quick");
+    let out = if quick {
+        root().join("target/bench-quick")
+    } else {
+        root()
+    };
+    let results_path = if quick {
+        out.join("results.json")
+    } else {
+        root().join("bench/results.json")
+    };
+    let result = (|| -> Result<(), String> {
+        let results = if has("--report-only") {
+            let text = std::fs::read_to_string(&results_path)
+                .map_err(|e| format!("{}: {e}", results_path.display()))?;
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", results_path.display()))?
+        } else {
+            let scale = if quick { &QUICK } else { &FULL };
+            let results = measure_all(scale, quick, has("--skip-python"))?;
+            std::fs::create_dir_all(results_path.parent().expect("a parent"))
+                .map_err(|e| e.to_string())?;
+            let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;
+            std::fs::write(&results_path, json + "\n").map_err(|e| e.to_string())?;
+            results
+        };
+        let plots = if quick {
+            out.join("plots")
+        } else {
+            root().join("bench/plots")
+        };
+        std::fs::create_dir_all(&plots).map_err(|e| e.to_string())?;
+        let written = plot::all(&results, &plots)?;
+        let md = report::markdown(
+            &results,
+            &written,
+            if quick { "plots" } else { "bench/plots" },
+        );
+        let md_path = out.join("BENCHMARKS.md");
+        std::fs::write(&md_path, md).map_err(|e| format!("{}: {e}", md_path.display()))?;
+        eprintln!("wrote {} and {} plots", md_path.display(), written.len());
+        let missed = report::targets(&results)
+            .into_iter()
+            .filter(|t| t.met == Some(false))
+            .count();
+        eprintln!("targets missed: {missed}");
+        Ok(())
+    })();
+    if let Err(e) = result {
+        eprintln!("bench: {e}");
+        exit(1);
+    }
+}

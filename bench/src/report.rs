@@ -1,0 +1,476 @@
+//! `BENCHMARKS.md`: tables, target verdicts and plot links, all computed from one `Results`.
+//! Invariant: every number in the report comes from `Results`; the hand-written analysis is
+//! read from `bench/analysis.md` and only explains, it quotes no figure that a rerun changes.
+
+use std::fmt::Write;
+
+use crate::plot::{format_count, Written};
+use crate::{Results, Row};
+
+/// The native operations, in report order, with their titles.
+pub const OPS: [(&str, &str); 6] = [
+    ("get_hit", "get, hit"),
+    ("get_miss", "get, miss"),
+    ("set_new", "set, new key, no eviction"),
+    ("set_evict", "set, new key, evicting (bounded to n/2)"),
+    (
+        "mixed_zipf",
+        "mixed 90% get / 10% set, Zipf(1) keys over 2n",
+    ),
+    ("ttl_purge", "TTL purge, per expired entry (k = n/10)"),
+];
+
+pub const RUST_LIBRARIES: [&str; 4] = ["faas-cache", "lru", "quick_cache", "moka"];
+const BASELINE: &str = "lru";
+const FAAS: &str = "faas-cache";
+const PYTHON_ORIGINAL: &str = "faas-cache-dict";
+
+pub fn ns(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2} ms", v / 1e6)
+    } else if v >= 1e4 {
+        format!("{:.1} µs", v / 1e3)
+    } else if v >= 1e3 {
+        format!("{:.2} µs", v / 1e3)
+    } else {
+        format!("{v:.1} ns")
+    }
+}
+
+fn find<'a>(rows: &'a [Row], library: &str, op: &str, entries: usize) -> Option<&'a Row> {
+    rows.iter()
+        .find(|r| r.library == library && r.op == op && r.entries == entries)
+}
+
+fn sizes(rows: &[Row]) -> Vec<usize> {
+    let mut s: Vec<usize> = rows.iter().map(|r| r.entries).collect();
+    s.sort_unstable();
+    s.dedup();
+    s
+}
+
+/// One target of the issue and whether this run meets it (`None`: not measured).
+pub struct Target {
+    pub name: &'static str,
+    pub measured: String,
+    pub met: Option<bool>,
+}
+
+fn ratio_list(pairs: &[(usize, f64)]) -> String {
+    pairs
+        .iter()
+        .map(|(n, r)| format!("{:.2}× at {}", r, format_count(*n as f64)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn targets(r: &Results) -> Vec<Target> {
+    let mut out = Vec::new();
+    // 1. get-hit within 1.5x of lru.
+    let hit: Vec<(usize, f64)> = sizes(&r.native)
+        .into_iter()
+        .filter_map(|n| {
+            let f = find(&r.native, FAAS, "get_hit", n)?;
+            let l = find(&r.native, BASELINE, "get_hit", n)?;
+            Some((n, f.ns_per_op / l.ns_per_op))
+        })
+        .collect();
+    out.push(Target {
+        name: "native get-hit within 1.5× of `lru`",
+        measured: ratio_list(&hit),
+        met: (!hit.is_empty()).then(|| hit.iter().all(|(_, x)| *x <= 1.5)),
+    });
+    // 2. per-op at the largest size within 1.5x of the smallest.
+    let all = sizes(&r.native);
+    if let (Some(&lo), Some(&hi)) = (all.first(), all.last()) {
+        let per_op: Vec<(&str, f64)> = OPS
+            .iter()
+            .filter_map(|(op, _)| {
+                let a = find(&r.native, FAAS, op, lo)?;
+                let b = find(&r.native, FAAS, op, hi)?;
+                Some((*op, b.ns_per_op / a.ns_per_op))
+            })
+            .collect();
+        out.push(Target {
+            name: "per-op cost at the largest size within 1.5× of the smallest",
+            measured: format!(
+                "{} vs {}: {}",
+                format_count(hi as f64),
+                format_count(lo as f64),
+                per_op
+                    .iter()
+                    .map(|(op, x)| format!("{op} {x:.2}×"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            met: (!per_op.is_empty()).then(|| per_op.iter().all(|(_, x)| *x <= 1.5)),
+        });
+    }
+    // 3. wasmtime get-hit within 1.3x of the floor plus copy.
+    let b = |call: &str| r.boundary.iter().find(|x| x.call == call);
+    if let (Some(get), Some(floor)) = (b("cache: get, hit (100 B)"), b("floor: get(key) -> 100 B"))
+    {
+        let x = get.per_call.ns / floor.per_call.ns;
+        let handle = match (b("cache: len()"), b("floor: empty()")) {
+            (Some(len), Some(empty)) => format!(
+                "; a resource-handle borrow alone (`len()` − `empty()`) costs {}",
+                ns(len.per_call.ns - empty.per_call.ns)
+            ),
+            _ => String::new(),
+        };
+        out.push(Target {
+            name: "through wasmtime, get-hit within 1.3× of the floor plus copy",
+            measured: format!(
+                "{} vs {}: {x:.2}×{handle}",
+                ns(get.per_call.ns),
+                ns(floor.per_call.ns)
+            ),
+            met: Some(x <= 1.3),
+        });
+    }
+    // 4. batch >= 5x single-call throughput at 100 keys.
+    let gain = |single: &str, batch: &str| Some(b(single)?.per_key / b(batch)?.per_key);
+    if let (Some(g), Some(s)) = (
+        gain("cache: get, hit (100 B)", "cache: get-many x100"),
+        gain("cache: set, overwrite (100 B)", "cache: set-many x100"),
+    ) {
+        let floor = gain("floor: get(key) -> 100 B", "floor: get-many x100")
+            .map(|f| format!("; the empty floor component itself: {f:.1}×"))
+            .unwrap_or_default();
+        out.push(Target {
+            name: "batch calls at 100 keys ≥ 5× the throughput of single calls",
+            measured: format!("get-many {g:.1}×, set-many {s:.1}×{floor}"),
+            met: Some(g >= 5.0 && s >= 5.0),
+        });
+    }
+    // 5. >= 1000x the Python original on writes at 100k (its largest size).
+    if let Some(&n) = sizes(&r.python).last() {
+        let writes: Vec<(&str, f64)> = ["set_new", "set_evict"]
+            .into_iter()
+            .filter_map(|op| {
+                let p = find(&r.python, PYTHON_ORIGINAL, op, n)?;
+                let f = find(&r.native, FAAS, op, n)?;
+                Some((op, p.ns_per_op / f.ns_per_op))
+            })
+            .collect();
+        if !writes.is_empty() {
+            out.push(Target {
+                name: "≥ 1000× faster than the Python original on writes at 100k",
+                measured: format!(
+                    "at {}: {}",
+                    format_count(n as f64),
+                    writes
+                        .iter()
+                        .map(|(op, x)| format!("{op} {x:.0}×"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                met: Some(n >= 100_000 && writes.iter().all(|(_, x)| *x >= 1000.0)),
+            });
+        }
+    }
+    // 6. memory <= 1.25 x budget + 1 MiB.
+    if !r.memory.is_empty() {
+        let worst = r
+            .memory
+            .iter()
+            .map(|m| m.after_churn.max(m.after_fill) as f64 / m.bound() as f64)
+            .fold(0.0, f64::max);
+        out.push(Target {
+            name: "linear memory ≤ 1.25 × budget + 1 MiB after fill and churn",
+            measured: format!("worst case at {:.0}% of the bound", worst * 100.0),
+            met: Some(worst <= 1.0),
+        });
+    }
+    out
+}
+
+fn verdict(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "met",
+        Some(false) => "**missed**",
+        None => "not measured",
+    }
+}
+
+pub fn markdown(r: &Results, plots: &[Written], plot_dir: &str) -> String {
+    let mut s = String::new();
+    let m = &r.machine;
+    let _ = writeln!(s, "# Benchmarks\n");
+    let _ = writeln!(
+        s,
+        "Generated by `cargo xtask bench{}` on {} in {:.1} minutes. Do not edit: the tables come \
+         from `bench/results.json`, the analysis from `bench/analysis.md`.\n",
+        if m.quick { " --quick" } else { "" },
+        m.date,
+        m.minutes
+    );
+    let _ = writeln!(s, "## Machine and method\n");
+    let _ = writeln!(
+        s,
+        "- {} ({} cores), {}, wasmtime 48 (features `component-model`, `cranelift`, `runtime`, \
+         `std`), {}.",
+        m.cpu, m.cores, m.rustc, m.python
+    );
+    let _ = writeln!(
+        s,
+        "- One thread. Keys `key-<i>`, values of 100 bytes. Every Rust figure is the median of {} \
+         runs, Python figures of 3; the *spread* is (max − min) / median over those runs.",
+        m.runs
+    );
+    let _ = writeln!(
+        s,
+        "- Commands: `cargo xtask bench` (this report), `cargo xtask bench --quick` (a smoke run \
+         into `target/bench-quick/`), `cargo xtask bench --report-only` (rebuild this file from \
+         `bench/results.json`).\n"
+    );
+
+    let _ = writeln!(s, "## Targets\n");
+    let _ = writeln!(s, "| target | this run | verdict |\n|---|---|---|");
+    for t in targets(r) {
+        let _ = writeln!(s, "| {} | {} | {} |", t.name, t.measured, verdict(t.met));
+    }
+    s.push('\n');
+
+    let native_sizes = sizes(&r.native);
+    let _ = writeln!(
+        s,
+        "## 1. Native: ns per operation, and the ratio to `lru`\n"
+    );
+    for (op, title) in OPS {
+        let _ = writeln!(s, "### {title}\n");
+        let _ = write!(s, "| library |");
+        for n in &native_sizes {
+            let _ = write!(s, " {} |", format_count(*n as f64));
+        }
+        let _ = write!(s, "\n|---|");
+        for _ in &native_sizes {
+            s.push_str("---:|");
+        }
+        s.push('\n');
+        for lib in RUST_LIBRARIES {
+            if !native_sizes
+                .iter()
+                .any(|n| find(&r.native, lib, op, *n).is_some())
+            {
+                continue;
+            }
+            let _ = write!(s, "| {lib} |");
+            for n in &native_sizes {
+                match find(&r.native, lib, op, *n) {
+                    Some(row) => {
+                        let ratio = find(&r.native, BASELINE, op, *n)
+                            .map(|b| format!(" ({:.2}×)", row.ns_per_op / b.ns_per_op))
+                            .unwrap_or_default();
+                        let _ = write!(
+                            s,
+                            " {}{ratio} ±{:.0}% |",
+                            ns(row.ns_per_op),
+                            row.spread * 100.0
+                        );
+                    }
+                    None => s.push_str(" n/a |"),
+                }
+            }
+            s.push('\n');
+        }
+        if let Some(p) = plots.iter().find(|p| p.file == format!("{op}.svg")) {
+            let _ = writeln!(s, "\n![{}]({plot_dir}/{})", p.title, p.file);
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(
+        s,
+        "`lru` and `quick_cache` have no TTL, so they have no purge row; `moka`'s purge is its \
+         `run_pending_tasks` after real time passed (it has no clock to move).\n"
+    );
+
+    if !r.boundary.is_empty() {
+        let floor = r
+            .boundary
+            .iter()
+            .find(|b| b.call == "floor: empty()")
+            .map(|b| b.per_call.ns);
+        let _ = writeln!(
+            s,
+            "## 2. Through the component boundary (wasmtime, {} entries)\n",
+            crate::boundary::ENTRIES
+        );
+        let _ = writeln!(
+            s,
+            "The floor is a hand-written component in the same engine whose `empty()` does \
+             nothing and whose `get(key)` returns 100 bytes already in its memory.\n"
+        );
+        let _ = writeln!(
+            s,
+            "| call | keys/call | ns/call | ns/key | × empty call | spread |\n|---|---:|---:|---:|---:|---:|"
+        );
+        for b in &r.boundary {
+            let x = floor
+                .map(|f| format!("{:.1}×", b.per_call.ns / f))
+                .unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {x} | ±{:.0}% |",
+                b.call,
+                b.keys_per_call,
+                ns(b.per_call.ns),
+                ns(b.per_key),
+                b.per_call.spread * 100.0
+            );
+        }
+        s.push('\n');
+    }
+
+    let _ = writeln!(
+        s,
+        "## 3. Scaling: per-op cost at each size over the cost at the smallest\n"
+    );
+    let _ = write!(s, "| library | operation |");
+    let mut all_sizes = native_sizes.clone();
+    all_sizes.extend(sizes(&r.python));
+    all_sizes.sort_unstable();
+    all_sizes.dedup();
+    for n in &all_sizes {
+        let _ = write!(s, " {} |", format_count(*n as f64));
+    }
+    let _ = write!(s, "\n|---|---|");
+    for _ in &all_sizes {
+        s.push_str("---:|");
+    }
+    s.push('\n');
+    let mut libs: Vec<(String, bool)> = RUST_LIBRARIES
+        .iter()
+        .map(|l| (l.to_string(), false))
+        .collect();
+    for row in &r.python {
+        if !libs.iter().any(|(l, _)| *l == row.library) {
+            libs.push((row.library.clone(), true));
+        }
+    }
+    for (lib, python) in &libs {
+        let rows = if *python { &r.python } else { &r.native };
+        for (op, _) in OPS {
+            let base = all_sizes.iter().find_map(|n| find(rows, lib, op, *n));
+            let Some(base) = base else { continue };
+            let name = if *python {
+                format!("{lib} (Python)")
+            } else {
+                lib.clone()
+            };
+            let _ = write!(s, "| {name} | {op} |");
+            for n in &all_sizes {
+                match find(rows, lib, op, *n) {
+                    Some(x) => {
+                        let _ = write!(s, " {:.2}× |", x.ns_per_op / base.ns_per_op);
+                    }
+                    None => s.push_str(" |"),
+                }
+            }
+            s.push('\n');
+        }
+    }
+    s.push('\n');
+
+    if !r.memory.is_empty() {
+        let mib = |b: f64| b / (1 << 20) as f64;
+        let _ = writeln!(
+            s,
+            "## 4. Memory: component linear memory against the byte budget\n"
+        );
+        let _ = writeln!(
+            s,
+            "Fill: 100-byte values until the budget is full twice over. Churn: ten budgets of \
+             values of 16 B to 64 KiB (log-uniform), three writes in four new keys. Linear \
+             memory never shrinks, so the churn figure is the peak.\n"
+        );
+        let _ = writeln!(
+            s,
+            "| budget | after fill | after churn | bound (1.25× + 1 MiB) | churn / budget | entries at end | writes |\n|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for m in &r.memory {
+            let _ = writeln!(
+                s,
+                "| {:.0} MiB | {:.2} MiB | {:.2} MiB | {:.2} MiB | {:.2} | {} | {} |",
+                mib(m.budget as f64),
+                mib(m.after_fill as f64),
+                mib(m.after_churn as f64),
+                mib(m.bound() as f64),
+                m.after_churn as f64 / m.budget as f64,
+                m.entries,
+                m.writes
+            );
+        }
+        if let Some(p) = plots.iter().find(|p| p.file == "memory.svg") {
+            let _ = writeln!(s, "\n![{}]({plot_dir}/{})", p.title, p.file);
+        }
+        s.push('\n');
+    }
+
+    if !r.cold.is_empty() {
+        let _ = writeln!(s, "## 5. Cold start\n");
+        let _ = writeln!(s, "| step | time | spread |\n|---|---:|---:|");
+        for c in &r.cold {
+            let _ = writeln!(
+                s,
+                "| {} | {} | ±{:.0}% |",
+                c.step,
+                ns(c.time.ns),
+                c.time.spread * 100.0
+            );
+        }
+        s.push('\n');
+    }
+
+    if !r.python.is_empty() {
+        let _ = writeln!(
+            s,
+            "## 6. The Python original and `cachetools`, against the native core\n"
+        );
+        let _ = writeln!(
+            s,
+            "Python 3.11, `faas-cache-dict` 0.8.0 (the original) and `cachetools` 8.0.2 \
+             (`LRUCache`, `TTLCache` for the purge), driven by `bench/python/bench.py`. The \
+             original walks the whole dict on every write, so its caches are filled through \
+             `OrderedDict.__setitem__` with its own entry layout; every timed call goes through \
+             its public API.\n"
+        );
+        let _ = writeln!(
+            s,
+            "| operation | entries | faas-cache-dict | cachetools | faas-cache (native) | original / faas-cache |\n|---|---:|---:|---:|---:|---:|"
+        );
+        for (op, _) in OPS {
+            for n in sizes(&r.python) {
+                let p = find(&r.python, PYTHON_ORIGINAL, op, n);
+                let c = find(&r.python, "cachetools", op, n);
+                let f = find(&r.native, FAAS, op, n);
+                if p.is_none() && c.is_none() {
+                    continue;
+                }
+                let cell = |x: Option<&Row>| x.map(|x| ns(x.ns_per_op)).unwrap_or_default();
+                let ratio = match (p, f) {
+                    (Some(p), Some(f)) => format!("{:.0}×", p.ns_per_op / f.ns_per_op),
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    s,
+                    "| {op} | {} | {} | {} | {} | {ratio} |",
+                    format_count(n as f64),
+                    cell(p),
+                    cell(c),
+                    cell(f)
+                );
+            }
+        }
+        s.push('\n');
+    }
+
+    let analysis = crate::root().join("bench/analysis.md");
+    if let Ok(text) = std::fs::read_to_string(analysis) {
+        s.push_str(&text);
+        if !text.ends_with('\n') {
+            s.push('\n');
+        }
+    }
+    s
+}

@@ -10,7 +10,8 @@
 //!
 //! Flags: `--quick` (a smoke run into `target/bench-quick/`), `--skip-python`, `--report-only`
 //! (rebuild the report from `results.json` without measuring), `--only native,boundary,memory,
-//! cold,python` (a subset, for investigation: the report then lacks the other sections).
+//! cold,python` and `--sizes 1000,1000000` (a subset, for investigation: the report then lacks
+//! the rest).
 
 mod boundary;
 mod coldstart;
@@ -158,8 +159,14 @@ fn measure_all(scale: &Scale, quick: bool, skip_python: bool) -> Result<Results,
         .nth(1)
         .unwrap_or_default();
     let wanted = |section: &str| only.is_empty() || only.split(',').any(|s| s == section);
+    // `--sizes 1000,1000000`: other native sizes (for investigation).
+    let sizes: Vec<usize> = std::env::args()
+        .skip_while(|a| a != "--sizes")
+        .nth(1)
+        .map(|s| s.split(',').filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_else(|| scale.sizes.to_vec());
     let native = if wanted("native") {
-        native::run(scale.sizes, plan)
+        native::run(&sizes, plan)
     } else {
         Vec::new()
     };

@@ -46,7 +46,7 @@ fn line_chart(
         .y_label_area_size(70)
         .build_cartesian_2d(
             (x_lo * 0.8..x_hi * 1.25).log_scale(),
-            (y_lo * 0.7..y_hi * 1.4).log_scale(),
+            (y_lo * 0.7..y_hi * 6.0).log_scale(),
         )
         .map_err(err)?;
     chart

@@ -148,23 +148,27 @@ fn machine(scale: &Scale, quick: bool, minutes: f64) -> Machine {
     }
 }
 
+/// The argument after `flag` on the command line, if the flag is there.
+fn flag_value(flag: &str) -> Option<String> {
+    std::env::args().skip_while(|a| a != flag).nth(1)
+}
+
 fn measure_all(scale: &Scale, quick: bool, skip_python: bool) -> Result<Results, String> {
     let start = std::time::Instant::now();
     let plan = native::Plan {
         runs: scale.runs,
         ops: scale.ops,
     };
-    let only = std::env::args()
-        .skip_while(|a| a != "--only")
-        .nth(1)
-        .unwrap_or_default();
+    let only = flag_value("--only").unwrap_or_default();
     let wanted = |section: &str| only.is_empty() || only.split(',').any(|s| s == section);
     // `--sizes 1000,1000000`: other native sizes (for investigation).
-    let sizes: Vec<usize> = std::env::args()
-        .skip_while(|a| a != "--sizes")
-        .nth(1)
-        .map(|s| s.split(',').filter_map(|n| n.parse().ok()).collect())
-        .unwrap_or_else(|| scale.sizes.to_vec());
+    let sizes: Vec<usize> = match flag_value("--sizes") {
+        Some(list) => list
+            .split(',')
+            .map(|n| n.parse().map_err(|e| format!("--sizes {n:?}: {e}")))
+            .collect::<Result<_, _>>()?,
+        None => scale.sizes.to_vec(),
+    };
     let native = if wanted("native") {
         native::run(&sizes, plan)
     } else {

@@ -118,7 +118,7 @@ mod tests {
         for i in 0..990 {
             c.delete(&format!("k{i}"));
         }
-        // Below two pages of slots: not worth it.
+        // Fewer than `MIN_SLOTS` slots: not worth rebuilding.
         assert_eq!(c.slots_in_memory(), 1000);
         for i in 0..3000 {
             c.set(format!("m{i}"), vec![1]).expect("set");

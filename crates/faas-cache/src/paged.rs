@@ -12,7 +12,7 @@
 use std::ops::{Index, IndexMut};
 
 /// Items per page: a power of two, so that the page and the offset are a shift and a mask. 256
-/// slots are 12 KiB in the guest: the least a non-empty cache holds.
+/// slots are 10 KiB in the guest (40-byte slots): the least a non-empty cache holds.
 pub(crate) const PAGE: usize = 256;
 const SHIFT: u32 = PAGE.trailing_zeros();
 

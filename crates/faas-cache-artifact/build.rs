@@ -1,7 +1,9 @@
-//! Builds `crates/faas-cache-component` for `wasm32-unknown-unknown` with the `guest` profile,
-//! turns the core module into a component with the `wit-component` encoder, and writes it to
-//! `$OUT_DIR/faas_cache.wasm` (and `target/faas_cache.wasm` for tools such as jco and wasm-tools).
-//! Installs the wasm target with rustup when it is missing (RUSTUP_AUTO_INSTALL may be 0).
+//! Builds the workspace's guests for `wasm32-unknown-unknown` with the `guest` profile in one
+//! cargo call, turns each core module into a component with the `wit-component` encoder, and
+//! writes it to `$OUT_DIR/<name>.wasm` (and `target/<name>.wasm` for tools such as jco, wac and
+//! wasm-tools): `faas_cache` (crates/faas-cache-component), `faas_kv_l1` (crates/keyvalue-l1)
+//! and `kv_app` (examples/keyvalue-l1/app, the L1 example's app). Installs the wasm target with
+//! rustup when it is missing (RUSTUP_AUTO_INSTALL may be 0).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +17,9 @@ fn main() {
         "crates/faas-cache/src",
         "crates/faas-cache/Cargo.toml",
         "crates/faas-cache-component",
+        "crates/guest-alloc",
+        "crates/keyvalue-l1",
+        "examples/keyvalue-l1/app",
         "wit",
         "Cargo.toml",
         "Cargo.lock",
@@ -31,6 +36,10 @@ fn main() {
             "build",
             "--package",
             "faas-cache-component",
+            "--package",
+            "faas-kv-l1",
+            "--package",
+            "faas-kv-l1-example-app",
             "--target",
             TARGET,
             "--profile",
@@ -62,23 +71,29 @@ fn main() {
         .expect("failed to run cargo for the guest component");
     assert!(
         status.success(),
-        "building the guest component failed ({status})"
+        "building the guest components failed ({status})"
     );
 
-    let module_path = target_dir
-        .join(TARGET)
-        .join("guest/faas_cache_component.wasm");
-    let module = std::fs::read(&module_path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", module_path.display()));
-    let component = wit_component::ComponentEncoder::default()
-        .module(&module)
-        .and_then(|encoder| encoder.validate(true).encode())
-        .unwrap_or_else(|e| panic!("componentizing {}: {e:?}", module_path.display()));
-    let component = without_component_names(&component);
-
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("faas_cache.wasm");
-    write_if_changed(&out, &component);
-    write_if_changed(&root.join("target/faas_cache.wasm"), &component);
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    for (module_name, component_name) in [
+        ("faas_cache_component", "faas_cache"),
+        ("faas_kv_l1", "faas_kv_l1"),
+        ("faas_kv_l1_example_app", "kv_app"),
+    ] {
+        let module_path = target_dir
+            .join(TARGET)
+            .join(format!("guest/{module_name}.wasm"));
+        let module = std::fs::read(&module_path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", module_path.display()));
+        let component = wit_component::ComponentEncoder::default()
+            .module(&module)
+            .and_then(|encoder| encoder.validate(true).encode())
+            .unwrap_or_else(|e| panic!("componentizing {}: {e:?}", module_path.display()));
+        let component = without_component_names(&component);
+        let file = format!("{component_name}.wasm");
+        write_if_changed(&out_dir.join(&file), &component);
+        write_if_changed(&root.join("target").join(&file), &component);
+    }
 }
 
 /// The component without its top-level `component-name` and `producers` custom sections (debug

@@ -1,9 +1,18 @@
-//! The built `faas:cache` component, for hosts, tests and examples in this workspace.
+//! The built components (`faas:cache`, `faas:kv-l1` and the L1 example app), for hosts, tests
+//! and examples in this workspace.
 //! Invariant: the bytes are the component encoded from the current sources of
-//! `crates/faas-cache-component` (the build script rebuilds it when they change).
+//! their crates (the build script rebuilds them when they change).
 
 /// Path of the component file in this build's output directory.
 pub const COMPONENT_PATH: &str = concat!(env!("OUT_DIR"), "/faas_cache.wasm");
 
 /// The component's bytes.
 pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/faas_cache.wasm"));
+
+/// The `faas:kv-l1` middleware component (crates/keyvalue-l1): exports and imports
+/// `wasi:keyvalue@0.2.0-draft2`.
+pub const KV_L1_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/faas_kv_l1.wasm"));
+
+/// The L1 example's app (examples/keyvalue-l1/app): a `wasi:keyvalue` shell, the socket that
+/// `wac plug` puts the L1 in front of.
+pub const KV_APP_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kv_app.wasm"));

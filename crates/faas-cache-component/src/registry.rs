@@ -83,7 +83,6 @@ pub fn tick() -> u64 {
 
 /// Gives memory back by evicting one entry from the cache holding the most bytes. False if the
 /// registry is in use (an operation is running) or there is nothing left to evict.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub fn evict_one_for_memory() -> bool {
     REGISTRY.with(|r| {
         let Ok(mut r) = r.try_borrow_mut() else {

@@ -1,0 +1,80 @@
+//! The L1's settings, read once from `wasi:config/store` (Spin variables, or any host's config).
+//! Invariant: every value is validated; a malformed one is an error naming the key and value,
+//! never a silent default. Absent keys take the defaults below.
+
+use faas_cache::parse_size;
+
+use crate::bindings::wasi::config::store as config;
+
+/// Byte budget: `l1_max_size`, a size such as `"64K"`, `"16M"`, `"1G"`.
+pub const MAX_SIZE_KEY: &str = "l1_max_size";
+/// Item limit: `l1_max_items`, a positive integer.
+pub const MAX_ITEMS_KEY: &str = "l1_max_items";
+/// TTL of L1 entries in seconds: `l1_ttl_seconds`, finite and >= 0. The staleness bound.
+pub const TTL_KEY: &str = "l1_ttl_seconds";
+/// TTL of cached absences in seconds: `l1_negative_ttl_seconds`; 0 turns negative caching off.
+pub const NEGATIVE_TTL_KEY: &str = "l1_negative_ttl_seconds";
+
+pub const DEFAULT_MAX_SIZE: &str = "16M";
+pub const DEFAULT_TTL_SECONDS: f64 = 5.0;
+pub const DEFAULT_NEGATIVE_TTL_SECONDS: f64 = 0.0;
+
+/// The settings in force.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub max_bytes: u64,
+    pub max_items: Option<u32>,
+    pub ttl_seconds: f64,
+    pub negative_ttl_seconds: f64,
+}
+
+/// Reads and validates the settings from the host's config store.
+pub fn load() -> Result<Settings, String> {
+    let max_size = read(MAX_SIZE_KEY)?;
+    let max_size = max_size.as_deref().unwrap_or(DEFAULT_MAX_SIZE);
+    let max_bytes =
+        parse_size(max_size).map_err(|e| format!("config {MAX_SIZE_KEY}={max_size:?}: {e}"))?;
+    let max_items = match read(MAX_ITEMS_KEY)? {
+        None => None,
+        Some(text) => match text.trim().parse::<u32>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                return Err(format!(
+                    "config {MAX_ITEMS_KEY}={text:?}: expected a whole number from 1 to 4294967295"
+                ))
+            }
+        },
+    };
+    let ttl_seconds = seconds(TTL_KEY, DEFAULT_TTL_SECONDS)?;
+    let negative_ttl_seconds = seconds(NEGATIVE_TTL_KEY, DEFAULT_NEGATIVE_TTL_SECONDS)?;
+    Ok(Settings {
+        max_bytes,
+        max_items,
+        ttl_seconds,
+        negative_ttl_seconds,
+    })
+}
+
+fn read(key: &str) -> Result<Option<String>, String> {
+    config::get(key).map_err(|e| match e {
+        config::Error::Upstream(m) => format!("config {key}: upstream error: {m}"),
+        config::Error::Io(m) => format!("config {key}: I/O error: {m}"),
+    })
+}
+
+fn seconds(key: &str, default: f64) -> Result<f64, String> {
+    match read(key)? {
+        None => Ok(default),
+        Some(text) => parse_seconds(&text).ok_or_else(|| {
+            format!("config {key}={text:?}: expected a finite number of seconds >= 0")
+        }),
+    }
+}
+
+/// A finite, non-negative number of seconds.
+fn parse_seconds(text: &str) -> Option<f64> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+}

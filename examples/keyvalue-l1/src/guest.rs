@@ -1,0 +1,319 @@
+//! Instances of the L1 and of the app, each in its own store, with one typed method per export;
+//! and [`compose`], which plugs the L1 into the app exactly as `wac plug` does. Invariant: a
+//! guest trap never passes silently: each wrapper panics with the trap.
+
+use std::sync::OnceLock;
+
+use wac_graph::{plug, types::Package, CompositionGraph, EncodeOptions};
+use wasmtime::component::{Component, ResourceAny};
+use wasmtime::{Config, Engine, Store};
+
+use crate::backend::RedisBackend;
+use crate::host::l1::exports::faas::kv_l1::l1::{L1Settings, L1Stats};
+use crate::host::l1::exports::wasi::keyvalue::atomics::CasError;
+use crate::host::l1::exports::wasi::keyvalue::store::{Error, KeyResponse};
+use crate::host::{app::App, l1::KvL1, linker, Clock, Host};
+
+/// The engine shared by every guest of this process.
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        Engine::new(&config).expect("engine")
+    })
+}
+
+/// Plugs `l1` into `app`'s `wasi:keyvalue` imports: `wac plug app.wasm --plug l1.wasm`. The
+/// result exports what the app exports and imports what the L1 imports.
+pub fn compose(app: &[u8], l1: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let mut graph = CompositionGraph::new();
+    let app = Package::from_bytes("example:kv-app", None, app.to_vec(), graph.types_mut())?;
+    let app = graph.register_package(app)?;
+    let l1 = Package::from_bytes("faas:kv-l1", None, l1.to_vec(), graph.types_mut())?;
+    let l1 = graph.register_package(l1)?;
+    plug(&mut graph, vec![l1], app)?;
+    Ok(graph.encode(EncodeOptions::default())?)
+}
+
+fn compiled(bytes: &'static [u8], cell: &'static OnceLock<Component>) -> &'static Component {
+    cell.get_or_init(|| Component::new(engine(), bytes).expect("compile the component"))
+}
+
+/// The L1 component, compiled once per process.
+pub fn l1_component() -> &'static Component {
+    static C: OnceLock<Component> = OnceLock::new();
+    compiled(faas_cache_artifact::KV_L1_COMPONENT, &C)
+}
+
+/// The app alone (straight to the backend), compiled once per process.
+pub fn app_component() -> &'static Component {
+    static C: OnceLock<Component> = OnceLock::new();
+    compiled(faas_cache_artifact::KV_APP_COMPONENT, &C)
+}
+
+/// The app with the L1 plugged in, composed and compiled once per process.
+pub fn composed_component() -> &'static Component {
+    static C: OnceLock<Component> = OnceLock::new();
+    C.get_or_init(|| {
+        let bytes = compose(
+            faas_cache_artifact::KV_APP_COMPONENT,
+            faas_cache_artifact::KV_L1_COMPONENT,
+        )
+        .expect("wac plug the L1 into the app");
+        Component::new(engine(), bytes).expect("compile the composition")
+    })
+}
+
+fn new_store(url: &str, clock: Clock, config: &[(&str, &str)]) -> Store<Host> {
+    let backend = RedisBackend::new(url, &["default", "other"]).expect("redis url");
+    let mut host = Host::new(backend, clock);
+    for (k, v) in config {
+        host.config.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Store::new(engine(), host)
+}
+
+/// Simulated time, for the store's clock.
+pub trait SimulatedTime {
+    fn store_mut(&mut self) -> &mut Store<Host>;
+
+    /// Moves the simulated clock by `secs` seconds.
+    fn advance(&mut self, secs: f64) {
+        let host = self.store_mut().data_mut();
+        if let Clock::Simulated(now) = &mut host.clock {
+            *now = (*now as i128 + (secs * 1e9).round() as i128).max(0) as u128;
+        }
+    }
+
+    /// Redis round trips the host made so far.
+    fn round_trips(&mut self) -> u64 {
+        self.store_mut().data().backend.round_trips
+    }
+}
+
+/// One instance of the L1 component, called through its exports.
+pub struct L1Guest {
+    pub store: Store<Host>,
+    bindings: KvL1,
+}
+
+/// An exported `bucket` or `cas` handle owned by the guest's store.
+pub type Handle = ResourceAny;
+
+fn trap<T>(what: &str) -> impl FnOnce(wasmtime::Error) -> T + '_ {
+    move |e| panic!("guest trapped in {what}: {e:?}")
+}
+
+impl SimulatedTime for L1Guest {
+    fn store_mut(&mut self) -> &mut Store<Host> {
+        &mut self.store
+    }
+}
+
+impl L1Guest {
+    /// An L1 on Redis at `url`, simulated clock, configured by `config` (`l1_*` keys).
+    pub fn new(url: &str, config: &[(&str, &str)]) -> L1Guest {
+        L1Guest::with_clock(url, Clock::Simulated(crate::START_NANOS), config)
+    }
+
+    pub fn with_clock(url: &str, clock: Clock, config: &[(&str, &str)]) -> L1Guest {
+        let mut store = new_store(url, clock, config);
+        let linker = linker(engine()).expect("link");
+        let bindings = KvL1::instantiate(&mut store, l1_component(), &linker).expect("instantiate");
+        L1Guest { store, bindings }
+    }
+
+    pub fn open(&mut self, identifier: &str) -> Result<Handle, Error> {
+        self.bindings
+            .wasi_keyvalue_store()
+            .call_open(&mut self.store, identifier)
+            .unwrap_or_else(trap("open"))
+    }
+
+    pub fn get(&mut self, b: Handle, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.bindings
+            .wasi_keyvalue_store()
+            .bucket()
+            .call_get(&mut self.store, b, key)
+            .unwrap_or_else(trap("get"))
+    }
+
+    pub fn set(&mut self, b: Handle, key: &str, value: &[u8]) -> Result<(), Error> {
+        self.bindings
+            .wasi_keyvalue_store()
+            .bucket()
+            .call_set(&mut self.store, b, key, value)
+            .unwrap_or_else(trap("set"))
+    }
+
+    pub fn delete(&mut self, b: Handle, key: &str) -> Result<(), Error> {
+        self.bindings
+            .wasi_keyvalue_store()
+            .bucket()
+            .call_delete(&mut self.store, b, key)
+            .unwrap_or_else(trap("delete"))
+    }
+
+    pub fn exists(&mut self, b: Handle, key: &str) -> Result<bool, Error> {
+        self.bindings
+            .wasi_keyvalue_store()
+            .bucket()
+            .call_exists(&mut self.store, b, key)
+            .unwrap_or_else(trap("exists"))
+    }
+
+    pub fn list_keys(&mut self, b: Handle, cursor: Option<&str>) -> Result<KeyResponse, Error> {
+        self.bindings
+            .wasi_keyvalue_store()
+            .bucket()
+            .call_list_keys(&mut self.store, b, cursor)
+            .unwrap_or_else(trap("list-keys"))
+    }
+
+    pub fn get_many(
+        &mut self,
+        b: Handle,
+        keys: &[&str],
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>, Error> {
+        let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        self.bindings
+            .wasi_keyvalue_batch()
+            .call_get_many(&mut self.store, b, &keys)
+            .unwrap_or_else(trap("get-many"))
+    }
+
+    pub fn set_many(&mut self, b: Handle, pairs: &[(&str, &[u8])]) -> Result<(), Error> {
+        let pairs: Vec<(String, Vec<u8>)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.to_vec()))
+            .collect();
+        self.bindings
+            .wasi_keyvalue_batch()
+            .call_set_many(&mut self.store, b, &pairs)
+            .unwrap_or_else(trap("set-many"))
+    }
+
+    pub fn delete_many(&mut self, b: Handle, keys: &[&str]) -> Result<(), Error> {
+        let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        self.bindings
+            .wasi_keyvalue_batch()
+            .call_delete_many(&mut self.store, b, &keys)
+            .unwrap_or_else(trap("delete-many"))
+    }
+
+    pub fn increment(&mut self, b: Handle, key: &str, delta: i64) -> Result<i64, Error> {
+        self.bindings
+            .wasi_keyvalue_atomics()
+            .call_increment(&mut self.store, b, key, delta)
+            .unwrap_or_else(trap("increment"))
+    }
+
+    pub fn cas_new(&mut self, b: Handle, key: &str) -> Result<Handle, Error> {
+        self.bindings
+            .wasi_keyvalue_atomics()
+            .cas()
+            .call_new(&mut self.store, b, key)
+            .unwrap_or_else(trap("cas.new"))
+    }
+
+    pub fn cas_current(&mut self, cas: Handle) -> Result<Option<Vec<u8>>, Error> {
+        self.bindings
+            .wasi_keyvalue_atomics()
+            .cas()
+            .call_current(&mut self.store, cas)
+            .unwrap_or_else(trap("cas.current"))
+    }
+
+    pub fn swap(&mut self, cas: Handle, value: &[u8]) -> Result<(), CasError> {
+        self.bindings
+            .wasi_keyvalue_atomics()
+            .call_swap(&mut self.store, cas, value)
+            .unwrap_or_else(trap("swap"))
+    }
+
+    pub fn stats(&mut self) -> L1Stats {
+        self.bindings
+            .faas_kv_l1_l1()
+            .call_stats(&mut self.store)
+            .unwrap_or_else(trap("stats"))
+    }
+
+    pub fn reset_stats(&mut self) {
+        self.bindings
+            .faas_kv_l1_l1()
+            .call_reset_stats(&mut self.store)
+            .unwrap_or_else(trap("reset-stats"))
+    }
+
+    pub fn settings(&mut self) -> Result<L1Settings, String> {
+        self.bindings
+            .faas_kv_l1_l1()
+            .call_settings(&mut self.store)
+            .unwrap_or_else(trap("settings"))
+    }
+
+    pub fn tick(&mut self) -> u64 {
+        self.bindings
+            .faas_kv_l1_l1()
+            .call_tick(&mut self.store)
+            .unwrap_or_else(trap("tick"))
+    }
+
+    pub fn invalidate_all(&mut self) {
+        self.bindings
+            .faas_kv_l1_l1()
+            .call_invalidate_all(&mut self.store)
+            .unwrap_or_else(trap("invalidate-all"))
+    }
+
+    /// Drops a handle the test no longer needs (buckets and CAS handles are resources).
+    pub fn drop_handle(&mut self, h: Handle) {
+        h.resource_drop(&mut self.store)
+            .unwrap_or_else(trap("resource drop"));
+    }
+}
+
+/// The example app, alone or with the L1 plugged in.
+pub struct AppGuest {
+    pub store: Store<Host>,
+    bindings: App,
+}
+
+impl SimulatedTime for AppGuest {
+    fn store_mut(&mut self) -> &mut Store<Host> {
+        &mut self.store
+    }
+}
+
+impl AppGuest {
+    /// The app straight on Redis.
+    pub fn direct(url: &str, clock: Clock) -> AppGuest {
+        AppGuest::instantiate(app_component(), url, clock, &[])
+    }
+
+    /// The app with the L1 plugged in (`wac plug`), configured by `config`.
+    pub fn with_l1(url: &str, clock: Clock, config: &[(&str, &str)]) -> AppGuest {
+        AppGuest::instantiate(composed_component(), url, clock, config)
+    }
+
+    fn instantiate(
+        component: &Component,
+        url: &str,
+        clock: Clock,
+        config: &[(&str, &str)],
+    ) -> AppGuest {
+        let mut store = new_store(url, clock, config);
+        let linker = linker(engine()).expect("link");
+        let bindings = App::instantiate(&mut store, component, &linker).expect("instantiate");
+        AppGuest { store, bindings }
+    }
+
+    /// Runs one shell command (see `app/wit/app.wit`) against `bucket`.
+    pub fn run(&mut self, bucket: &str, command: &str) -> String {
+        self.bindings
+            .example_kv_app_shell()
+            .call_run(&mut self.store, bucket, command)
+            .unwrap_or_else(trap("run"))
+    }
+}

@@ -1,0 +1,490 @@
+//! The L1 middleware against a real `redis-server` (started per test on a free loopback port):
+//! read-through, write-through, invalidation, TTL-bounded staleness, negative caching, backend
+//! failures and restarts, batches, atomics, configuration, and the `wac plug` composition.
+//! Each test is named after the behaviour it checks.
+
+use faas_kv_l1_example::guest::{Handle, SimulatedTime};
+use faas_kv_l1_example::host::l1::exports::wasi::keyvalue::atomics::CasError;
+use faas_kv_l1_example::host::l1::exports::wasi::keyvalue::store::Error;
+use faas_kv_l1_example::{AppGuest, Clock, L1Guest, RedisServer, START_NANOS};
+use redis::Commands;
+
+fn server() -> RedisServer {
+    RedisServer::start().expect("start redis-server (install it: apt-get install redis-server)")
+}
+
+/// An L1 with a 5 s TTL on `server`, and its default bucket.
+fn l1(server: &RedisServer, config: &[(&str, &str)]) -> (L1Guest, Handle) {
+    let mut config = config.to_vec();
+    if !config.iter().any(|(k, _)| *k == "l1_ttl_seconds") {
+        config.push(("l1_ttl_seconds", "5"));
+    }
+    let mut g = L1Guest::new(&server.url(), &config);
+    let b = g.open("default").expect("open");
+    (g, b)
+}
+
+fn behind(server: &RedisServer) -> redis::Connection {
+    server.connection().expect("direct connection")
+}
+
+fn some(v: &str) -> Option<Vec<u8>> {
+    Some(v.as_bytes().to_vec())
+}
+
+#[test]
+fn read_through_get_fills_l1_and_the_next_get_is_a_hit() {
+    let s = server();
+    let _: () = behind(&s).set("default:k", "v1").unwrap();
+    let (mut g, b) = l1(&s, &[]);
+    assert_eq!(g.get(b, "k"), Ok(some("v1")));
+    let trips = g.round_trips();
+    assert_eq!(g.get(b, "k"), Ok(some("v1")));
+    assert_eq!(g.round_trips(), trips, "a hit makes no backend call");
+    let st = g.stats();
+    assert_eq!(
+        (st.hits, st.misses, st.backend_calls, st.backend_calls_saved),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(st.entries, 1);
+}
+
+#[test]
+fn write_through_set_reaches_redis_first_and_then_serves_reads_from_l1() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[]);
+    g.set(b, "k", b"v").unwrap();
+    let stored: Option<Vec<u8>> = behind(&s).get("default:k").unwrap();
+    assert_eq!(stored, some("v"));
+    let trips = g.round_trips();
+    assert_eq!(g.get(b, "k"), Ok(some("v")));
+    assert_eq!(g.round_trips(), trips);
+}
+
+#[test]
+fn read_your_writes_holds_even_when_l1_held_an_older_value() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[]);
+    g.set(b, "k", b"v1").unwrap();
+    assert_eq!(g.get(b, "k"), Ok(some("v1")));
+    g.set(b, "k", b"v2").unwrap();
+    assert_eq!(g.get(b, "k"), Ok(some("v2")));
+    g.delete(b, "k").unwrap();
+    assert_eq!(g.get(b, "k"), Ok(None));
+}
+
+#[test]
+fn delete_removes_the_key_from_redis_and_invalidates_l1() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[]);
+    g.set(b, "k", b"v").unwrap();
+    g.delete(b, "k").unwrap();
+    let exists: bool = behind(&s).exists("default:k").unwrap();
+    assert!(!exists);
+    let trips = g.round_trips();
+    assert_eq!(g.get(b, "k"), Ok(None));
+    assert_eq!(
+        g.round_trips(),
+        trips + 1,
+        "without negative caching a miss asks Redis"
+    );
+    assert_eq!(g.exists(b, "k"), Ok(false));
+}
+
+#[test]
+fn staleness_after_another_writer_is_bounded_by_the_l1_ttl() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[("l1_ttl_seconds", "5")]);
+    g.set(b, "k", b"mine").unwrap();
+    let _: () = behind(&s).set("default:k", "theirs").unwrap();
+    g.advance(5.0);
+    assert_eq!(
+        g.get(b, "k"),
+        Ok(some("mine")),
+        "E < now: still live at exactly the TTL"
+    );
+    g.advance(1e-9);
+    assert_eq!(
+        g.get(b, "k"),
+        Ok(some("theirs")),
+        "seen once the TTL has passed"
+    );
+}
+
+#[test]
+fn an_entry_filled_by_a_read_also_lives_for_the_ttl_only() {
+    let s = server();
+    let _: () = behind(&s).set("default:k", "v1").unwrap();
+    let (mut g, b) = l1(&s, &[("l1_ttl_seconds", "2")]);
+    assert_eq!(g.get(b, "k"), Ok(some("v1")));
+    let _: () = behind(&s).set("default:k", "v2").unwrap();
+    g.advance(1.0);
+    assert_eq!(g.get(b, "k"), Ok(some("v1")));
+    g.advance(1.5);
+    assert_eq!(g.get(b, "k"), Ok(some("v2")));
+    assert_eq!(g.tick(), 0, "the refreshed entry is live");
+    g.advance(10.0);
+    assert_eq!(g.tick(), 1);
+    assert_eq!(g.stats().entries, 0);
+}
+
+#[test]
+fn misses_are_not_cached_unless_negative_caching_is_configured() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[]);
+    assert_eq!(g.get(b, "k"), Ok(None));
+    let _: () = behind(&s).set("default:k", "now").unwrap();
+    assert_eq!(g.get(b, "k"), Ok(some("now")));
+}
+
+#[test]
+fn negative_caching_answers_absent_keys_for_the_negative_ttl() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[("l1_negative_ttl_seconds", "2")]);
+    assert_eq!(g.get(b, "k"), Ok(None));
+    let trips = g.round_trips();
+    assert_eq!(g.get(b, "k"), Ok(None));
+    assert_eq!(g.exists(b, "k"), Ok(false));
+    assert_eq!(g.round_trips(), trips, "absence answered by L1");
+    let _: () = behind(&s).set("default:k", "later").unwrap();
+    g.advance(2.001);
+    assert_eq!(g.get(b, "k"), Ok(some("later")));
+    let st = g.stats();
+    assert_eq!(st.negative_hits, 2);
+    // Our own write replaces a cached absence at once (read-your-writes).
+    assert_eq!(g.get(b, "gone"), Ok(None));
+    g.set(b, "gone", b"back").unwrap();
+    assert_eq!(g.get(b, "gone"), Ok(some("back")));
+}
+
+#[test]
+fn backend_errors_are_returned_and_never_poison_l1() {
+    let mut s = server();
+    let (mut g, b) = l1(&s, &[]);
+    g.set(b, "cached", b"v").unwrap();
+    s.stop();
+    assert_eq!(g.get(b, "cached"), Ok(some("v")), "a hit needs no backend");
+    assert!(matches!(g.get(b, "missing"), Err(Error::Other(m)) if m.contains("redis")));
+    assert!(matches!(g.set(b, "cached", b"new"), Err(Error::Other(_))));
+    assert!(matches!(g.delete(b, "cached"), Err(Error::Other(_))));
+    assert!(matches!(g.exists(b, "missing"), Err(Error::Other(_))));
+    assert!(matches!(g.increment(b, "n", 1), Err(Error::Other(_))));
+    assert!(matches!(g.list_keys(b, None), Err(Error::Other(_))));
+    assert_eq!(
+        g.get(b, "cached"),
+        Ok(some("v")),
+        "failed writes left L1 unchanged"
+    );
+    let st = g.stats();
+    assert_eq!(st.backend_errors, 6);
+    assert_eq!(st.entries, 1, "nothing was filled from a failed call");
+}
+
+#[test]
+fn a_failed_batch_write_drops_the_keys_it_named() {
+    let mut s = server();
+    let (mut g, b) = l1(&s, &[]);
+    g.set(b, "a", b"old").unwrap();
+    g.set(b, "b", b"old").unwrap();
+    s.stop();
+    assert!(g.set_many(b, &[("a", b"new")]).is_err());
+    assert!(g.delete_many(b, &["b"]).is_err());
+    s.restart().unwrap();
+    let _: () = behind(&s).set("default:a", "new").unwrap();
+    assert_eq!(
+        g.get(b, "a"),
+        Ok(some("new")),
+        "a may have been written: asked again"
+    );
+    assert_eq!(
+        g.get(b, "b"),
+        Ok(None),
+        "b may have been deleted: asked again"
+    );
+}
+
+#[test]
+fn restart_recovery_reconnects_without_restarting_the_host() {
+    let mut s = server();
+    let (mut g, b) = l1(&s, &[]);
+    s.stop();
+    assert!(g.get(b, "k").is_err());
+    s.restart().unwrap();
+    assert_eq!(g.get(b, "k"), Ok(None));
+    g.set(b, "k", b"v").unwrap();
+    assert_eq!(g.get(b, "k"), Ok(some("v")));
+    // A new instance (a cold start) reads what the old one wrote through.
+    let (mut fresh, fb) = l1(&s, &[]);
+    assert_eq!(fresh.get(fb, "k"), Ok(some("v")));
+}
+
+#[test]
+fn get_many_serves_hits_from_l1_and_fetches_only_the_misses_in_one_call() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[]);
+    g.set(b, "a", b"1").unwrap();
+    let _: () = behind(&s).set("default:b", "2").unwrap();
+    let trips = g.round_trips();
+    let got = g.get_many(b, &["a", "b", "c"]).unwrap();
+    assert_eq!(
+        got,
+        vec![
+            ("a".to_owned(), some("1")),
+            ("b".to_owned(), some("2")),
+            ("c".to_owned(), None)
+        ]
+    );
+    assert_eq!(g.round_trips(), trips + 1);
+    let st = g.stats();
+    assert_eq!((st.hits, st.misses), (1, 2));
+    g.set(b, "c", b"3").unwrap();
+    let trips = g.round_trips();
+    let again = g.get_many(b, &["c", "b", "a", "b"]).unwrap();
+    assert_eq!(
+        again.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
+        vec![some("3"), some("2"), some("1"), some("2")]
+    );
+    assert_eq!(g.round_trips(), trips, "all hits: no backend call");
+    assert_eq!(g.get_many(b, &[]), Ok(vec![]));
+}
+
+#[test]
+fn set_many_and_delete_many_write_through() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[]);
+    g.set_many(b, &[("x", b"1"), ("y", b"2")]).unwrap();
+    let stored: Vec<Option<String>> = behind(&s).mget(&["default:x", "default:y"]).unwrap();
+    assert_eq!(stored, vec![Some("1".into()), Some("2".into())]);
+    let trips = g.round_trips();
+    assert_eq!(g.get(b, "y"), Ok(some("2")));
+    assert_eq!(g.round_trips(), trips);
+    g.delete_many(b, &["x", "y"]).unwrap();
+    assert_eq!(g.get(b, "x"), Ok(None));
+    let n: usize = behind(&s).exists(&["default:x", "default:y"]).unwrap();
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn increment_passes_through_and_invalidates_the_key() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[]);
+    g.set(b, "n", b"1").unwrap();
+    assert_eq!(g.increment(b, "n", 5), Ok(6));
+    assert_eq!(g.get(b, "n"), Ok(some("6")));
+    assert_eq!(g.increment(b, "fresh", -2), Ok(-2));
+    g.set(b, "text", b"abc").unwrap();
+    assert!(matches!(g.increment(b, "text", 1), Err(Error::Other(_))));
+}
+
+#[test]
+fn cas_swap_writes_through_and_a_conflict_returns_a_fresh_handle() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[]);
+    g.set(b, "k", b"v1").unwrap();
+    let cas = g.cas_new(b, "k").unwrap();
+    assert_eq!(g.cas_current(cas), Ok(some("v1")));
+    g.swap(cas, b"v2").unwrap();
+    let trips = g.round_trips();
+    assert_eq!(g.get(b, "k"), Ok(some("v2")), "the swapped value is cached");
+    assert_eq!(g.round_trips(), trips);
+
+    let cas = g.cas_new(b, "k").unwrap();
+    let _: () = behind(&s).set("default:k", "theirs").unwrap();
+    match g.swap(cas, b"mine") {
+        Err(CasError::CasFailed(fresh)) => {
+            assert_eq!(g.cas_current(fresh), Ok(some("theirs")));
+            g.swap(fresh, b"mine").unwrap();
+        }
+        other => panic!("expected cas-failed, got {other:?}"),
+    }
+    assert_eq!(g.get(b, "k"), Ok(some("mine")));
+    let stored: Option<String> = behind(&s).get("default:k").unwrap();
+    assert_eq!(stored.as_deref(), Some("mine"));
+}
+
+#[test]
+fn list_keys_passes_through_with_its_cursor_and_buckets_are_separate() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[]);
+    let names: Vec<String> = (0..250).map(|i| format!("key{i}")).collect();
+    for n in &names {
+        g.set(b, n, b"v").unwrap();
+    }
+    let other = g.open("other").unwrap();
+    g.set(other, "key0", b"elsewhere").unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = g.list_keys(b, cursor.as_deref()).unwrap();
+        seen.extend(page.keys);
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 250);
+    assert_eq!(g.get(b, "key0"), Ok(some("v")));
+    assert_eq!(g.get(other, "key0"), Ok(some("elsewhere")));
+    assert!(g.list_keys(b, Some("not-a-cursor")).is_err());
+}
+
+#[test]
+fn an_unknown_bucket_is_no_such_store() {
+    let s = server();
+    let (mut g, _) = l1(&s, &[]);
+    assert_eq!(g.open("nope").err(), Some(Error::NoSuchStore));
+}
+
+#[test]
+fn the_byte_budget_bounds_l1_and_evicts_least_recently_used() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[("l1_max_size", "64K"), ("l1_max_items", "1000")]);
+    let value = vec![7u8; 1024];
+    for i in 0..200 {
+        g.set(b, &format!("k{i}"), &value).unwrap();
+    }
+    let st = g.stats();
+    assert!(st.bytes <= 64 * 1024, "{} bytes", st.bytes);
+    assert!(
+        st.entries < 200 && st.entries > 40,
+        "{} entries",
+        st.entries
+    );
+    let trips = g.round_trips();
+    assert_eq!(g.get(b, "k199").unwrap().map(|v| v.len()), Some(1024));
+    assert_eq!(g.round_trips(), trips, "the newest entry is still in L1");
+    assert_eq!(g.get(b, "k0").unwrap().map(|v| v.len()), Some(1024));
+    assert_eq!(
+        g.round_trips(),
+        trips + 1,
+        "the oldest was evicted, Redis has it"
+    );
+    // A value larger than the whole budget is written through and simply not cached.
+    let huge = vec![1u8; 100 * 1024];
+    g.set(b, "k199", &huge).unwrap();
+    assert_eq!(g.get(b, "k199").unwrap().map(|v| v.len()), Some(100 * 1024));
+}
+
+#[test]
+fn settings_come_from_wasi_config_and_bad_values_are_named_errors() {
+    let s = server();
+    let (mut g, _) = l1(
+        &s,
+        &[
+            ("l1_max_size", "1M"),
+            ("l1_ttl_seconds", "2.5"),
+            ("l1_negative_ttl_seconds", "0.5"),
+        ],
+    );
+    let set = g.settings().unwrap();
+    assert_eq!(set.max_bytes, 1 << 20);
+    assert_eq!((set.ttl_seconds, set.negative_ttl_seconds), (2.5, 0.5));
+    assert_eq!(set.max_items, None);
+
+    for (key, bad) in [
+        ("l1_max_size", "12X"),
+        ("l1_max_items", "0"),
+        ("l1_ttl_seconds", "-1"),
+        ("l1_negative_ttl_seconds", "NaN"),
+    ] {
+        let mut g = L1Guest::new(&s.url(), &[(key, bad)]);
+        match g.open("default") {
+            Err(Error::Other(m)) => assert!(m.contains(key), "{m}"),
+            other => panic!("{key}={bad}: expected an error, got {other:?}"),
+        }
+        assert!(g.settings().is_err());
+    }
+
+    let mut g = L1Guest::new(&s.url(), &[]);
+    g.store.data_mut().config_error = Some("vault sealed".into());
+    assert!(matches!(g.open("default"), Err(Error::Other(m)) if m.contains("vault sealed")));
+    g.store.data_mut().config_error = None;
+    assert!(
+        g.open("default").is_ok(),
+        "a later open retries the configuration"
+    );
+    let defaults = g.settings().unwrap();
+    assert_eq!(
+        (
+            defaults.max_bytes,
+            defaults.ttl_seconds,
+            defaults.negative_ttl_seconds
+        ),
+        (16 << 20, 5.0, 0.0)
+    );
+}
+
+#[test]
+fn invalidate_all_sends_every_read_back_to_redis() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[]);
+    g.set(b, "k", b"v").unwrap();
+    g.invalidate_all();
+    let trips = g.round_trips();
+    assert_eq!(g.get(b, "k"), Ok(some("v")));
+    assert_eq!(g.round_trips(), trips + 1);
+    g.reset_stats();
+    assert_eq!(g.stats().hits, 0);
+}
+
+/// The same script gives the same answers with and without the L1: the app does not change.
+#[test]
+fn wac_plug_composition_answers_like_the_app_alone_with_fewer_redis_calls() {
+    let s = server();
+    let script = [
+        "set user:1 ada",
+        "get user:1",
+        "get user:1",
+        "exists user:1",
+        "get user:2",
+        "set-many a=1 b=2",
+        "get-many a b c",
+        "get-many a b",
+        "increment hits 3",
+        "increment hits 4",
+        "cas user:1 grace",
+        "get user:1",
+        "delete-many a b",
+        "get a",
+        "delete user:1",
+        "get user:1",
+        "list",
+    ];
+    let mut direct = AppGuest::direct(&s.url(), Clock::Simulated(START_NANOS));
+    let plain: Vec<String> = script.iter().map(|c| direct.run("default", c)).collect();
+    let _: () = behind(&s).flushall().unwrap();
+    let mut composed = AppGuest::with_l1(&s.url(), Clock::Simulated(START_NANOS), &[]);
+    let layered: Vec<String> = script.iter().map(|c| composed.run("default", c)).collect();
+    assert_eq!(plain, layered);
+    assert_eq!(layered[1], "some(ada)");
+    assert_eq!(layered[9], "7");
+    assert_eq!(layered[10], "swapped some(ada)");
+    assert!(
+        composed.round_trips() < direct.round_trips(),
+        "{} with L1 vs {} without",
+        composed.round_trips(),
+        direct.round_trips()
+    );
+    assert_eq!(composed.run("nope", "get k"), "error: no-such-store");
+}
+
+#[test]
+fn the_composition_imports_only_what_the_l1_imports() {
+    let engine = faas_kv_l1_example::guest::engine();
+    let ty = faas_kv_l1_example::guest::composed_component().component_type();
+    let mut imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
+    imports.sort();
+    assert_eq!(
+        imports,
+        [
+            "wasi:clocks/wall-clock@0.2.0",
+            "wasi:config/store@0.2.0-draft-2024-09-27",
+            "wasi:keyvalue/atomics@0.2.0-draft2",
+            "wasi:keyvalue/batch@0.2.0-draft2",
+            "wasi:keyvalue/store@0.2.0-draft2",
+            "wasi:random/insecure-seed@0.2.0",
+        ]
+    );
+    let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
+    assert_eq!(exports, ["example:kv-app/shell@0.1.0"]);
+}

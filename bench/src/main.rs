@@ -6,15 +6,17 @@
 //! 3. scaling from 1k to 1M entries (from section 1);
 //! 4. linear memory against the byte budget after a fill and a churn (`memory`);
 //! 5. cold start: compile, `InstancePre`, first call, restore (`coldstart`);
-//! 6. the Python original and `cachetools` (`python`).
+//! 6. the Python original and `cachetools` (`python`);
+//! 7. the `faas:kv-l1` tier in front of a real Redis (`kv`; needs `redis-server`).
 //!
 //! Flags: `--quick` (a smoke run into `target/bench-quick/`), `--skip-python`, `--report-only`
 //! (rebuild the report from `results.json` without measuring), `--only native,boundary,memory,
-//! cold,python` and `--sizes 1000,1000000` (a subset, for investigation: the report then lacks
-//! the rest).
+//! cold,python,kv` (measure those sections again and keep the others from `results.json`) and
+//! `--sizes 1000,1000000` (other native sizes, for investigation).
 
 mod boundary;
 mod coldstart;
+mod kv;
 mod measure;
 mod memory;
 mod native;
@@ -72,6 +74,8 @@ pub struct Results {
     pub boundary: Vec<boundary::BoundaryRow>,
     pub memory: Vec<memory::MemoryRow>,
     pub cold: Vec<coldstart::ColdRow>,
+    #[serde(default)]
+    pub kv: Vec<kv::KvRow>,
 }
 
 /// How much each section measures.
@@ -85,6 +89,7 @@ struct Scale {
     python_ops: usize,
     budgets_mib: &'static [usize],
     instances: usize,
+    kv_ops: usize,
 }
 
 const FULL: Scale = Scale {
@@ -97,6 +102,7 @@ const FULL: Scale = Scale {
     python_ops: 20_000,
     budgets_mib: &[1, 4, 16, 64, 128],
     instances: 50,
+    kv_ops: 20_000,
 };
 
 const QUICK: Scale = Scale {
@@ -109,6 +115,7 @@ const QUICK: Scale = Scale {
     python_ops: 2_000,
     budgets_mib: &[1, 4],
     instances: 5,
+    kv_ops: 2_000,
 };
 
 fn root() -> PathBuf {
@@ -153,7 +160,14 @@ fn flag_value(flag: &str) -> Option<String> {
     std::env::args().skip_while(|a| a != flag).nth(1)
 }
 
-fn measure_all(scale: &Scale, quick: bool, skip_python: bool) -> Result<Results, String> {
+/// Measures the sections `--only` names (all by default). With `--only`, the sections it leaves
+/// out are taken from `previous` (the last `results.json`), so the report stays whole.
+fn measure_all(
+    scale: &Scale,
+    quick: bool,
+    skip_python: bool,
+    previous: Option<Results>,
+) -> Result<Results, String> {
     let start = std::time::Instant::now();
     let plan = native::Plan {
         runs: scale.runs,
@@ -199,15 +213,49 @@ fn measure_all(scale: &Scale, quick: bool, skip_python: bool) -> Result<Results,
             scale.python_ops,
         )?
     };
+    let kv = if wanted("kv") {
+        match kv::run(scale.runs, scale.kv_ops) {
+            Ok(rows) => rows,
+            Err(e) => {
+                eprintln!("bench: SKIPPED section 7 (L1 in front of Redis): {e}");
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let minutes = start.elapsed().as_secs_f64() / 60.0;
-    Ok(Results {
+    let mut results = Results {
         machine: machine(scale, quick, minutes),
         native,
         python,
         boundary,
         memory,
         cold,
-    })
+        kv,
+    };
+    if let (false, Some(old)) = (only.is_empty(), previous) {
+        let keep = |section: &str| !wanted(section);
+        if keep("native") {
+            results.native = old.native;
+        }
+        if keep("python") {
+            results.python = old.python;
+        }
+        if keep("boundary") {
+            results.boundary = old.boundary;
+        }
+        if keep("memory") {
+            results.memory = old.memory;
+        }
+        if keep("cold") {
+            results.cold = old.cold;
+        }
+        if keep("kv") {
+            results.kv = old.kv;
+        }
+    }
+    Ok(results)
 }
 
 fn main() {
@@ -225,13 +273,16 @@ fn main() {
         root().join("bench/results.json")
     };
     let result = (|| -> Result<(), String> {
-        let results = if has("--report-only") {
+        let load = || -> Result<Results, String> {
             let text = std::fs::read_to_string(&results_path)
                 .map_err(|e| format!("{}: {e}", results_path.display()))?;
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", results_path.display()))?
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", results_path.display()))
+        };
+        let results = if has("--report-only") {
+            load()?
         } else {
             let scale = if quick { &QUICK } else { &FULL };
-            let results = measure_all(scale, quick, has("--skip-python"))?;
+            let results = measure_all(scale, quick, has("--skip-python"), load().ok())?;
             std::fs::create_dir_all(results_path.parent().expect("a parent"))
                 .map_err(|e| e.to_string())?;
             let json = serde_json::to_string_pretty(&results).map_err(|e| e.to_string())?;

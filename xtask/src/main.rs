@@ -2,11 +2,15 @@
 //! Rust. Each command installs what it needs (the wasm target) before it runs.
 //!
 //! - `demo`: builds the component and runs the wasmtime demo host, then the FaaS-style host of
-//!   `examples/wasmtime-host` twice (a cold start, then a warm restart from its snapshot).
+//!   `examples/wasmtime-host` twice (a cold start, then a warm restart from its snapshot), then
+//!   the L1 example (`examples/keyvalue-l1`: the `faas:kv-l1` middleware plugged into an app in
+//!   front of a private `redis-server`).
 //! - `test`: every test: the core library (unit, semantics, property model, doc tests), the
-//!   component through wasmtime (contract, imports, hostile input, memory limits), then the
-//!   JavaScript package through jco in Node and in headless Chromium (`js/`). Installs the npm
-//!   packages (`npm ci`) and, as root on Debian, the `chromium` package when they are missing.
+//!   component through wasmtime (contract, imports, hostile input, memory limits), the L1
+//!   middleware against a real `redis-server` (`examples/keyvalue-l1`), then the JavaScript
+//!   package through jco in Node and in headless Chromium (`js/`). Installs the npm packages
+//!   (`npm ci`) and, as root on Debian, the `redis-server` and `chromium` packages when they are
+//!   missing.
 //!   Finally the Spin example (`examples/spin-app`, a workspace of its own): the app is built for
 //!   `wasm32-wasip2`, composed with the cache by wac and served over real HTTP by wasmtime.
 //! - `bench`: the performance report (`bench/`): native peers, the wasmtime boundary, scaling,
@@ -119,11 +123,24 @@ fn demo(extra: &[String]) -> Result<(), String> {
         host.args(flags);
         run(host)?;
     }
-    Ok(())
+    eprintln!("\n== examples/keyvalue-l1: the L1 middleware in front of Redis");
+    ensure_debian_package("redis-server", "/usr/bin/redis-server", "REDIS_SERVER")?;
+    let mut kv = cargo();
+    kv.args([
+        "run",
+        "--quiet",
+        "--package",
+        "faas-kv-l1-example",
+        "--bin",
+        "kv-l1-demo",
+    ]);
+    run(kv)
 }
 
 fn test(extra: &[String]) -> Result<(), String> {
     ensure_wasm_target()?;
+    // The L1 tests start their own redis-server processes.
+    ensure_debian_package("redis-server", "/usr/bin/redis-server", "REDIS_SERVER")?;
     let mut cmd = cargo();
     cmd.args(["test", "--all-targets"]);
     cmd.args(extra);
@@ -238,8 +255,23 @@ fn js_prepare() -> Result<(), String> {
 
 /// The browser test drives Debian's Chromium; as root on a Debian machine it is installed here.
 fn ensure_chromium() -> Result<(), String> {
-    let path = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if std::path::Path::new(&path).exists() {
+    ensure_debian_package("chromium", "/usr/bin/chromium", "CHROMIUM_PATH")
+}
+
+/// Makes sure the program of Debian package `package` exists: at `$env_var` if set, else at
+/// `default_path` or on `PATH`. As root on a Debian machine a missing package is installed with
+/// apt-get; elsewhere the error says what to install.
+fn ensure_debian_package(package: &str, default_path: &str, env_var: &str) -> Result<(), String> {
+    let path = std::env::var(env_var).unwrap_or_else(|_| default_path.into());
+    let program = std::path::Path::new(default_path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(package);
+    let on_path = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if std::path::Path::new(&path).exists() || (std::env::var_os(env_var).is_none() && on_path) {
         return Ok(());
     }
     let is_root = Command::new("id")
@@ -249,7 +281,7 @@ fn ensure_chromium() -> Result<(), String> {
         .unwrap_or(false);
     if !is_root || !std::path::Path::new("/usr/bin/apt-get").exists() {
         return Err(format!(
-            "{path} is missing: install Debian's chromium package (or set CHROMIUM_PATH)"
+            "{path} is missing: install Debian's {package} package (or set {env_var})"
         ));
     }
     let mut update = Command::new("apt-get");
@@ -257,7 +289,7 @@ fn ensure_chromium() -> Result<(), String> {
     run(update)?;
     let mut install = Command::new("apt-get");
     install
-        .args(["install", "-y", "-qq", "chromium"])
+        .args(["install", "-y", "-qq", package])
         .env("DEBIAN_FRONTEND", "noninteractive");
     run(install)
 }
@@ -275,6 +307,10 @@ fn lint() -> Result<(), String> {
         "clippy",
         "--package",
         "faas-cache-component",
+        "--package",
+        "faas-kv-l1",
+        "--package",
+        "faas-kv-l1-example-app",
         "--target",
         WASM_TARGET,
         "--",

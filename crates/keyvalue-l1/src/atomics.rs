@@ -38,7 +38,7 @@ impl Guest for Component {
         tier::count_backend_call(&result);
         match result {
             Ok(()) => {
-                if let Some(k) = &l1_key {
+                if let Some(k) = l1_key {
                     tier::fill(k, Some(&value));
                 }
                 Ok(())

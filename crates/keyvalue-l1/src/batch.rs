@@ -3,12 +3,21 @@
 //! failed batch write (which the contract allows to be partial) drops every key it named from L1,
 //! so L1 never keeps a value the backend may have replaced.
 
+use std::collections::HashMap;
+
 use crate::bindings::exports::wasi::keyvalue::batch::Guest;
 use crate::bindings::exports::wasi::keyvalue::store::{self as ex, BucketBorrow};
 use crate::bindings::wasi::keyvalue::batch as im;
 use crate::store::{backend, Bucket};
 use crate::tier::{self, Lookup};
 use crate::Component;
+
+/// Fills L1 with one answer the backend gave.
+fn fill_from(b: &Bucket, (key, value): &(String, Option<Vec<u8>>)) {
+    if let Some(k) = b.l1_key(key) {
+        tier::fill(k, value.as_deref());
+    }
+}
 
 fn out_of_memory() -> ex::Error {
     ex::Error::Other("faas-kv-l1: out of memory for the batch".to_owned())
@@ -60,22 +69,21 @@ impl Guest for Component {
         if aligned {
             for (&i, (_, value)) in missing.iter().zip(fetched) {
                 answers[i].1 = value;
+                fill_from(b, &answers[i]);
             }
         } else {
-            // The backend answered in another order (or left keys out): match by name.
+            // The backend answered in another order or left keys out: match by name. A key it
+            // did not answer for reads as absent but is not cached as such.
+            let mut by_key: HashMap<String, Option<Vec<u8>>> = HashMap::new();
+            by_key
+                .try_reserve(fetched.len())
+                .map_err(|_| out_of_memory())?;
+            by_key.extend(fetched);
             for &i in &missing {
-                let key = &answers[i].0;
-                let value = fetched
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .and_then(|(_, v)| v.clone());
-                answers[i].1 = value;
-            }
-        }
-        for &i in &missing {
-            let (key, value) = &answers[i];
-            if let Some(k) = b.l1_key(key) {
-                tier::fill(&k, value.as_deref());
+                if let Some(value) = by_key.get(&answers[i].0) {
+                    answers[i].1 = value.clone();
+                    fill_from(b, &answers[i]);
+                }
             }
         }
         Ok(answers)
@@ -90,7 +98,7 @@ impl Guest for Component {
         for (key, value) in &key_values {
             if let Some(k) = b.l1_key(key) {
                 match written {
-                    Ok(()) => tier::fill(&k, Some(value)),
+                    Ok(()) => tier::fill(k, Some(value)),
                     Err(_) => tier::invalidate(&k),
                 }
             }
@@ -104,7 +112,7 @@ impl Guest for Component {
         for key in &keys {
             if let Some(k) = b.l1_key(key) {
                 match deleted {
-                    Ok(()) => tier::fill(&k, None),
+                    Ok(()) => tier::fill(k, None),
                     Err(_) => tier::invalidate(&k),
                 }
             }

@@ -12,7 +12,8 @@ pub const MAX_SIZE_KEY: &str = "l1_max_size";
 pub const MAX_ITEMS_KEY: &str = "l1_max_items";
 /// TTL of L1 entries in seconds: `l1_ttl_seconds`, finite and >= 0. The staleness bound.
 pub const TTL_KEY: &str = "l1_ttl_seconds";
-/// TTL of cached absences in seconds: `l1_negative_ttl_seconds`; 0 turns negative caching off.
+/// TTL of cached absences in seconds: `l1_negative_ttl_seconds`, at most the TTL; 0 turns
+/// negative caching off.
 pub const NEGATIVE_TTL_KEY: &str = "l1_negative_ttl_seconds";
 
 pub const DEFAULT_MAX_SIZE: &str = "16M";
@@ -47,6 +48,12 @@ pub fn load() -> Result<Settings, String> {
     };
     let ttl_seconds = seconds(TTL_KEY, DEFAULT_TTL_SECONDS)?;
     let negative_ttl_seconds = seconds(NEGATIVE_TTL_KEY, DEFAULT_NEGATIVE_TTL_SECONDS)?;
+    if negative_ttl_seconds > ttl_seconds {
+        return Err(format!(
+            "config {NEGATIVE_TTL_KEY}={negative_ttl_seconds} exceeds {TTL_KEY}={ttl_seconds}: \
+             the L1 TTL is the staleness bound, and a cached absence must keep to it too"
+        ));
+    }
     Ok(Settings {
         max_bytes,
         max_items,

@@ -69,7 +69,7 @@ impl GuestBucket for Bucket {
             }
         }
         let value = backend(|| self.inner.get(&key))?;
-        if let Some(k) = &l1_key {
+        if let Some(k) = l1_key {
             tier::fill(k, value.as_deref());
         }
         Ok(value)
@@ -78,7 +78,7 @@ impl GuestBucket for Bucket {
     fn set(&self, key: String, value: Vec<u8>) -> Result<(), ex::Error> {
         backend(|| self.inner.set(&key, &value))?;
         if let Some(k) = self.l1_key(&key) {
-            tier::fill(&k, Some(&value));
+            tier::fill(k, Some(&value));
         }
         Ok(())
     }
@@ -87,28 +87,19 @@ impl GuestBucket for Bucket {
         backend(|| self.inner.delete(&key))?;
         if let Some(k) = self.l1_key(&key) {
             // The key is now known to be absent: cached as such when negative caching is on.
-            tier::fill(&k, None);
+            tier::fill(k, None);
         }
         Ok(())
     }
 
     fn exists(&self, key: String) -> Result<bool, ex::Error> {
         let l1_key = self.l1_key(&key);
-        if let Some(k) = &l1_key {
-            match tier::lookup(k) {
-                Lookup::Present(_) => {
-                    tier::count_saved_call();
-                    return Ok(true);
-                }
-                Lookup::Absent => {
-                    tier::count_saved_call();
-                    return Ok(false);
-                }
-                Lookup::Unknown => {}
-            }
+        if let Some(known) = l1_key.as_deref().and_then(tier::presence) {
+            tier::count_saved_call();
+            return Ok(known);
         }
         let exists = backend(|| self.inner.exists(&key))?;
-        if let (false, Some(k)) = (exists, &l1_key) {
+        if let (false, Some(k)) = (exists, l1_key) {
             tier::fill(k, None);
         }
         Ok(exists)

@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 
-use faas_cache::{try_copy, Cache, CacheError, Config, Expiry};
+use faas_cache::{try_copy, Cache, Config, Expiry};
 
 use crate::bindings::exports::faas::kv_l1::l1::L1Stats;
 use crate::clock::{seed, WasiClock};
@@ -125,23 +125,46 @@ pub fn lookup(key: &str) -> Lookup {
     .unwrap_or(Lookup::Unknown)
 }
 
-/// Records what the backend said about `key`: its value, or its absence (kept only when
-/// negative caching is on). Best effort: if L1 cannot hold it, the key's entry is removed.
-pub fn fill(key: &str, value: Option<&[u8]>) {
+/// Whether L1 knows `key` to be present (`Some(true)`) or absent (`Some(false)`), without
+/// copying the value; counts the outcome like [`lookup`].
+pub fn presence(key: &str) -> Option<bool> {
     with(|tier| {
-        let stored = match value {
-            Some(value) => tagged(value)
-                .ok_or(CacheError::OutOfMemory)
-                .and_then(|v| tier.cache.set(key, v)),
-            None if tier.settings.negative_ttl_seconds > 0.0 => tier.cache.set_with_expiry(
-                key,
-                vec![ABSENT],
-                Expiry::Ttl(tier.settings.negative_ttl_seconds),
-            ),
-            None => Err(CacheError::KeyNotFound),
-        };
-        if stored.is_err() {
-            tier.cache.delete(key);
+        let known = tier.cache.get(key).map(|v| v.first() == Some(&PRESENT));
+        match known {
+            Some(true) => tier.stats.hits += 1,
+            Some(false) => {
+                tier.stats.hits += 1;
+                tier.stats.negative_hits += 1;
+            }
+            None => tier.stats.misses += 1,
+        }
+        known
+    })
+    .flatten()
+}
+
+/// Records what the backend said about `key` (an L1 key): its value, or its absence (kept only
+/// when negative caching is on). Best effort: if L1 cannot hold it, the key's entry is removed.
+/// Everything the cache will own is allocated before the tier is borrowed, so that the allocator
+/// can still evict L1 entries to make room for it.
+pub fn fill(key: String, value: Option<&[u8]>) {
+    let entry = match value {
+        Some(value) => tagged(value),
+        None => tagged_absent(),
+    };
+    with(|tier| {
+        // The old entry goes first, so a fill that fails leaves nothing older behind; the key is
+        // then moved into the cache without another copy.
+        tier.cache.delete(&key);
+        match (entry, value) {
+            (Some(entry), Some(_)) => {
+                let _ = tier.cache.set(key, entry);
+            }
+            (Some(entry), None) if tier.settings.negative_ttl_seconds > 0.0 => {
+                let ttl = Expiry::Ttl(tier.settings.negative_ttl_seconds);
+                let _ = tier.cache.set_with_expiry(key, entry, ttl);
+            }
+            _ => {}
         }
     });
 }
@@ -151,6 +174,13 @@ fn tagged(value: &[u8]) -> Option<Vec<u8>> {
     v.try_reserve_exact(value.len() + 1).ok()?;
     v.push(PRESENT);
     v.extend_from_slice(value);
+    Some(v)
+}
+
+fn tagged_absent() -> Option<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(1).ok()?;
+    v.push(ABSENT);
     Some(v)
 }
 

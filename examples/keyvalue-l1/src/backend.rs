@@ -43,8 +43,14 @@ pub struct RedisBackend {
 }
 
 impl RedisBackend {
-    /// A backend on `url` serving the bucket identifiers `buckets`; connects lazily.
+    /// A backend on `url` serving the bucket identifiers `buckets`; connects lazily. An
+    /// identifier may not contain `:`, so that no two buckets' key prefixes overlap.
     pub fn new(url: &str, buckets: &[&str]) -> Result<RedisBackend> {
+        if let Some(bad) = buckets.iter().find(|b| b.contains(':')) {
+            return Err(BackendError::Other(format!(
+                "bucket identifier {bad:?} contains ':', which would overlap other buckets' keys"
+            )));
+        }
         Ok(RedisBackend {
             client: redis::Client::open(url)?,
             connection: None,
@@ -65,13 +71,13 @@ impl RedisBackend {
 
     /// Runs one command on a live connection; drops the connection if it failed.
     fn run<T>(&mut self, f: impl FnOnce(&mut Connection) -> redis::RedisResult<T>) -> Result<T> {
-        self.round_trips += 1;
         if self.connection.is_none() {
             let c = self.client.get_connection_with_timeout(self.timeout)?;
             c.set_read_timeout(Some(self.timeout))?;
             c.set_write_timeout(Some(self.timeout))?;
             self.connection = Some(c);
         }
+        self.round_trips += 1;
         let Some(c) = self.connection.as_mut() else {
             return Err(BackendError::Other("redis: not connected".into()));
         };
@@ -115,7 +121,7 @@ impl RedisBackend {
             return Err(BackendError::Other(format!("invalid cursor {start:?}")));
         }
         let pattern = format!("{}*", glob_escape(prefix));
-        let (next, keys): (String, Vec<String>) = self.run(|c| {
+        let (next, keys): (String, Vec<Vec<u8>>) = self.run(|c| {
             redis::cmd("SCAN")
                 .arg(start)
                 .arg("MATCH")
@@ -124,8 +130,10 @@ impl RedisBackend {
                 .arg(SCAN_COUNT)
                 .query(c)
         })?;
+        // Keys that are not UTF-8 (written by other clients) cannot be a WIT `string`: skipped.
         let keys = keys
             .into_iter()
+            .filter_map(|k| String::from_utf8(k).ok())
             .filter_map(|k| k.strip_prefix(prefix).map(str::to_owned))
             .collect();
         Ok((keys, (next != "0").then_some(next)))

@@ -71,7 +71,9 @@ fn new_store(url: &str, clock: Clock, config: &[(&str, &str)]) -> Store<Host> {
     for (k, v) in config {
         host.config.insert((*k).to_owned(), (*v).to_owned());
     }
-    Store::new(engine(), host)
+    let mut store = Store::new(engine(), host);
+    store.limiter(|h| &mut h.limits);
+    store
 }
 
 /// Simulated time, for the store's clock.
@@ -101,6 +103,9 @@ pub struct L1Guest {
 /// An exported `bucket` or `cas` handle owned by the guest's store.
 pub type Handle = ResourceAny;
 
+/// What `get-many` answers: each key with its value, if it has one.
+pub type KeyValues = Vec<(String, Option<Vec<u8>>)>;
+
 fn trap<T>(what: &str) -> impl FnOnce(wasmtime::Error) -> T + '_ {
     move |e| panic!("guest trapped in {what}: {e:?}")
 }
@@ -118,7 +123,19 @@ impl L1Guest {
     }
 
     pub fn with_clock(url: &str, clock: Clock, config: &[(&str, &str)]) -> L1Guest {
-        let mut store = new_store(url, clock, config);
+        L1Guest::instantiate(new_store(url, clock, config))
+    }
+
+    /// An L1 whose linear memory may not grow past `bytes` (growth fails, it does not trap).
+    pub fn with_memory_limit(url: &str, bytes: usize, config: &[(&str, &str)]) -> L1Guest {
+        let mut store = new_store(url, Clock::Simulated(crate::START_NANOS), config);
+        store.data_mut().limits = wasmtime::StoreLimitsBuilder::new()
+            .memory_size(bytes)
+            .build();
+        L1Guest::instantiate(store)
+    }
+
+    fn instantiate(mut store: Store<Host>) -> L1Guest {
         let linker = linker(engine()).expect("link");
         let bindings = KvL1::instantiate(&mut store, l1_component(), &linker).expect("instantiate");
         L1Guest { store, bindings }
@@ -171,11 +188,7 @@ impl L1Guest {
             .unwrap_or_else(trap("list-keys"))
     }
 
-    pub fn get_many(
-        &mut self,
-        b: Handle,
-        keys: &[&str],
-    ) -> Result<Vec<(String, Option<Vec<u8>>)>, Error> {
+    pub fn get_many(&mut self, b: Handle, keys: &[&str]) -> Result<KeyValues, Error> {
         let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
         self.bindings
             .wasi_keyvalue_batch()

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
-use wasmtime::Engine;
+use wasmtime::{Engine, StoreLimits, StoreLimitsBuilder};
 
 use crate::backend::{BackendError, RedisBackend};
 
@@ -89,6 +89,8 @@ pub struct Host {
     /// When set, every config read fails with this upstream error.
     pub config_error: Option<String>,
     pub clock: Clock,
+    /// Limits on the guest's linear memory (none by default).
+    pub limits: StoreLimits,
 }
 
 impl Host {
@@ -99,6 +101,7 @@ impl Host {
             config: BTreeMap::new(),
             config_error: None,
             clock,
+            limits: StoreLimitsBuilder::new().build(),
         }
     }
 

@@ -386,6 +386,7 @@ fn settings_come_from_wasi_config_and_bad_values_are_named_errors() {
         ("l1_max_items", "0"),
         ("l1_ttl_seconds", "-1"),
         ("l1_negative_ttl_seconds", "NaN"),
+        ("l1_negative_ttl_seconds", "6"),
     ] {
         let mut g = L1Guest::new(&s.url(), &[(key, bad)]);
         match g.open("default") {
@@ -487,4 +488,71 @@ fn the_composition_imports_only_what_the_l1_imports() {
     );
     let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
     assert_eq!(exports, ["example:kv-app/shell@0.1.0"]);
+}
+
+#[test]
+fn under_a_memory_cap_the_l1_evicts_instead_of_trapping() {
+    let s = server();
+    // A 64 MiB budget in 3 MiB of linear memory: the allocator, not the budget, must give way.
+    let mut g = L1Guest::with_memory_limit(&s.url(), 3 << 20, &[("l1_max_size", "64M")]);
+    let b = g.open("default").unwrap();
+    let value = |i: usize| vec![(i % 251) as u8; 8 * 1024];
+    for i in 0..1_000 {
+        g.set(b, &format!("k{i}"), &value(i)).unwrap();
+    }
+    for i in (0..1_000).step_by(7) {
+        assert_eq!(g.get(b, &format!("k{i}")), Ok(Some(value(i))), "k{i}");
+    }
+    let keys: Vec<String> = (0..100).map(|i| format!("k{i}")).collect();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let got = g.get_many(b, &refs).unwrap();
+    assert!(got
+        .iter()
+        .enumerate()
+        .all(|(i, (_, v))| v.as_deref() == Some(&value(i)[..])));
+    // Keys and values far larger than the allocator's 64 KiB reserve, with memory at the cap.
+    let long_key = "k".repeat(200 * 1024);
+    g.set(b, &long_key, &value(1)).unwrap();
+    assert_eq!(g.get(b, &long_key), Ok(Some(value(1))));
+    let big = vec![9u8; 512 * 1024];
+    g.set(b, "big", &big).unwrap();
+    assert_eq!(g.get(b, "big"), Ok(Some(big)));
+    let st = g.stats();
+    assert!(st.bytes < 3 << 20, "L1 holds {} bytes", st.bytes);
+    assert!(st.entries > 0);
+}
+
+#[test]
+fn hostile_keys_and_values_are_stored_faithfully_or_refused_with_an_error() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[("l1_max_size", "1M")]);
+    let long = "k".repeat(64 * 1024);
+    for key in [
+        "",
+        " ",
+        "a:b",
+        "5:default",
+        "\u{0}",
+        "ключ",
+        "🦀",
+        long.as_str(),
+    ] {
+        g.set(b, key, key.as_bytes()).unwrap();
+        assert_eq!(g.get(b, key), Ok(Some(key.as_bytes().to_vec())), "{key:?}");
+        assert_eq!(g.exists(b, key), Ok(true));
+        g.delete(b, key).unwrap();
+        assert_eq!(g.get(b, key), Ok(None));
+    }
+    g.set(b, "empty", b"").unwrap();
+    assert_eq!(g.get(b, "empty"), Ok(Some(Vec::new())));
+    // A bucket whose prefix could collide with another bucket's keys stays separate.
+    assert_eq!(g.open("default:x").err(), Some(Error::NoSuchStore));
+    let other = g.open("other").unwrap();
+    assert_eq!(g.get(other, "empty"), Ok(None));
+    assert_eq!(g.increment(b, "n", i64::MAX), Ok(i64::MAX));
+    assert!(
+        matches!(g.increment(b, "n", 1), Err(Error::Other(_))),
+        "overflow is an error"
+    );
+    assert_eq!(g.get(b, "n"), Ok(Some(i64::MAX.to_string().into_bytes())));
 }

@@ -235,6 +235,8 @@ fn measure_all(
         kv,
     };
     if let (false, Some(old)) = (only.is_empty(), previous) {
+        // The report's time is the measuring time of every section it shows.
+        results.machine.minutes += old.machine.minutes;
         let keep = |section: &str| !wanted(section);
         if keep("native") {
             results.native = old.native;

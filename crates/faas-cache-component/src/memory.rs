@@ -3,10 +3,19 @@
 //! (reported as `evicted-size`) when no cache operation is running. Invariant: after every export
 //! call the allocator's reserve is taken back ([`after_call`]).
 
-use faas_guest_alloc::GuardedAlloc;
+use faas_guest_alloc::{GuardedAlloc, Reclaim};
+
+/// Evicts from the fullest cache of the registry.
+struct EvictFromRegistry;
+
+impl Reclaim for EvictFromRegistry {
+    fn reclaim() -> bool {
+        crate::registry::evict_one_for_memory()
+    }
+}
 
 #[cfg_attr(target_arch = "wasm32", global_allocator)]
-static ALLOCATOR: GuardedAlloc = GuardedAlloc::new(crate::registry::evict_one_for_memory);
+static ALLOCATOR: GuardedAlloc<EvictFromRegistry> = GuardedAlloc::new();
 
 /// Restores the allocator's reserve after a cache call.
 pub fn after_call() {

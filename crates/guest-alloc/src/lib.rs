@@ -13,14 +13,22 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::marker::PhantomData;
 
 /// Bytes kept in reserve for allocations inside an operation.
 pub const RESERVE_BYTES: usize = 64 * 1024;
 
-/// The allocator: `System` plus the reclaim loop. Declare it with
+/// How a guest gives memory back: evict one cache entry.
+pub trait Reclaim {
+    /// Frees one piece of the guest's memory (an LRU entry) and says whether it did. Must not
+    /// allocate unboundedly, and must return false rather than block when the cache is in use.
+    fn reclaim() -> bool;
+}
+
+/// The allocator: `System` plus the reclaim loop of `R`. Declare it with
 /// `#[cfg_attr(target_arch = "wasm32", global_allocator)]`.
-pub struct GuardedAlloc {
-    reclaim: fn() -> bool,
+pub struct GuardedAlloc<R: Reclaim> {
+    reclaim: PhantomData<R>,
 }
 
 thread_local! {
@@ -44,12 +52,18 @@ fn release_reserve() -> bool {
     true
 }
 
-impl GuardedAlloc {
-    /// An allocator whose `reclaim` hook frees one piece of the guest's memory (an LRU entry)
-    /// and says whether it did. The hook must not allocate unboundedly and must return false
-    /// rather than block when the cache is in use.
-    pub const fn new(reclaim: fn() -> bool) -> GuardedAlloc {
-        GuardedAlloc { reclaim }
+impl<R: Reclaim> Default for GuardedAlloc<R> {
+    fn default() -> Self {
+        GuardedAlloc::new()
+    }
+}
+
+impl<R: Reclaim> GuardedAlloc<R> {
+    /// The allocator of a guest whose caches give memory back through `R`.
+    pub const fn new() -> GuardedAlloc<R> {
+        GuardedAlloc {
+            reclaim: PhantomData,
+        }
     }
 
     /// Gives one piece of memory back; false when nothing is left (or already reclaiming).
@@ -57,7 +71,7 @@ impl GuardedAlloc {
         if RECLAIMING.with(|r| r.replace(true)) {
             return false;
         }
-        let freed = (self.reclaim)() || release_reserve();
+        let freed = R::reclaim() || release_reserve();
         RECLAIMING.with(|r| r.set(false));
         freed
     }
@@ -83,7 +97,7 @@ impl GuardedAlloc {
                 RESERVE.with(|r| r.set(ptr));
                 return;
             }
-            if !(self.reclaim)() {
+            if !R::reclaim() {
                 return;
             }
         }
@@ -92,7 +106,7 @@ impl GuardedAlloc {
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged; the retry path
 // only frees memory the guest's caches or this module own before asking again.
-unsafe impl GlobalAlloc for GuardedAlloc {
+unsafe impl<R: Reclaim> GlobalAlloc for GuardedAlloc<R> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.retry(|| unsafe { System.alloc(layout) })
     }
@@ -119,14 +133,18 @@ mod tests {
         static CALLS: Cell<u32> = const { Cell::new(0) };
     }
 
-    fn count_and_refuse() -> bool {
-        CALLS.with(|c| c.set(c.get() + 1));
-        false
+    struct CountAndRefuse;
+
+    impl Reclaim for CountAndRefuse {
+        fn reclaim() -> bool {
+            CALLS.with(|c| c.set(c.get() + 1));
+            false
+        }
     }
 
     #[test]
     fn after_call_holds_the_reserve_and_releases_it_once() {
-        let alloc = GuardedAlloc::new(count_and_refuse);
+        let alloc = GuardedAlloc::<CountAndRefuse>::new();
         alloc.after_call();
         assert!(!RESERVE.with(|r| r.get()).is_null());
         assert!(alloc.reclaim_one(), "the reserve is given up");

@@ -2,13 +2,22 @@
 //! guest's never-trap allocator, whose reclaim hook evicts from the tier. Invariant: every
 //! exported call ends with [`after_call`], which takes the allocator's reserve back.
 
-use faas_guest_alloc::GuardedAlloc;
+use faas_guest_alloc::{GuardedAlloc, Reclaim};
 
 use crate::bindings::exports::faas::kv_l1::l1::{Guest, L1Settings, L1Stats};
 use crate::{tier, Component};
 
+/// Evicts the tier's least recently used entry.
+struct EvictFromTier;
+
+impl Reclaim for EvictFromTier {
+    fn reclaim() -> bool {
+        tier::evict_one_for_memory()
+    }
+}
+
 #[cfg_attr(target_arch = "wasm32", global_allocator)]
-static ALLOCATOR: GuardedAlloc = GuardedAlloc::new(tier::evict_one_for_memory);
+static ALLOCATOR: GuardedAlloc<EvictFromTier> = GuardedAlloc::new();
 
 /// Restores the allocator's reserve after a call.
 pub fn after_call() {

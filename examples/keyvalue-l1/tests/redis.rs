@@ -556,3 +556,39 @@ fn hostile_keys_and_values_are_stored_faithfully_or_refused_with_an_error() {
     );
     assert_eq!(g.get(b, "n"), Ok(Some(i64::MAX.to_string().into_bytes())));
 }
+
+/// The L1's import list is part of the product: keyvalue (its backend), the clock, the seed and
+/// the config store; nothing from wasi:cli, wasi:io or wasi:filesystem.
+#[test]
+fn the_l1_imports_only_its_backend_the_clock_the_seed_and_config() {
+    let engine = faas_kv_l1_example::guest::engine();
+    let ty = faas_kv_l1_example::guest::l1_component().component_type();
+    let mut imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
+    imports.sort();
+    assert_eq!(
+        imports,
+        [
+            "wasi:clocks/wall-clock@0.2.0",
+            "wasi:config/store@0.2.0-draft-2024-09-27",
+            "wasi:keyvalue/atomics@0.2.0-draft2",
+            "wasi:keyvalue/batch@0.2.0-draft2",
+            "wasi:keyvalue/store@0.2.0-draft2",
+            "wasi:random/insecure-seed@0.2.0",
+        ]
+    );
+    let mut exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
+    exports.sort();
+    assert_eq!(
+        exports,
+        [
+            "faas:kv-l1/l1@0.1.0",
+            "wasi:keyvalue/atomics@0.2.0-draft2",
+            "wasi:keyvalue/batch@0.2.0-draft2",
+            "wasi:keyvalue/store@0.2.0-draft2",
+        ]
+    );
+    println!(
+        "faas_kv_l1.wasm: {} bytes",
+        faas_cache_artifact::KV_L1_COMPONENT.len()
+    );
+}

@@ -24,13 +24,15 @@ pub fn engine() -> &'static Engine {
     })
 }
 
-/// Plugs `l1` into `app`'s `wasi:keyvalue` imports: `wac plug app.wasm --plug l1.wasm`. The
-/// result exports what the app exports and imports what the L1 imports.
+/// Plugs `l1` into `app`'s `wasi:keyvalue` imports, as `wac plug app.wasm --plug
+/// faas_kv_l1.wasm` does: the same `wac_graph::plug` call, with the package names the wac CLI
+/// (0.12) gives (`socket`, and `plug:` + the plug's file stem). The result exports what the app
+/// exports and imports what the L1 imports.
 pub fn compose(app: &[u8], l1: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     let mut graph = CompositionGraph::new();
-    let app = Package::from_bytes("example:kv-app", None, app.to_vec(), graph.types_mut())?;
+    let app = Package::from_bytes("socket", None, app.to_vec(), graph.types_mut())?;
     let app = graph.register_package(app)?;
-    let l1 = Package::from_bytes("faas:kv-l1", None, l1.to_vec(), graph.types_mut())?;
+    let l1 = Package::from_bytes("plug:faas_kv_l1", None, l1.to_vec(), graph.types_mut())?;
     let l1 = graph.register_package(l1)?;
     plug(&mut graph, vec![l1], app)?;
     Ok(graph.encode(EncodeOptions::default())?)

@@ -160,6 +160,17 @@ fn flag_value(flag: &str) -> Option<String> {
     std::env::args().skip_while(|a| a != flag).nth(1)
 }
 
+/// The rows of a section `--only` left out, taken from the previous results (none without them).
+fn kept<T>(
+    previous: &mut Option<Results>,
+    section: impl FnOnce(&mut Results) -> &mut Vec<T>,
+) -> Vec<T> {
+    previous
+        .as_mut()
+        .map(|r| std::mem::take(section(r)))
+        .unwrap_or_default()
+}
+
 /// Measures the sections `--only` names (all by default). With `--only`, the sections it leaves
 /// out are taken from `previous` (the last `results.json`), so the report stays whole.
 fn measure_all(
@@ -183,27 +194,32 @@ fn measure_all(
             .collect::<Result<_, _>>()?,
         None => scale.sizes.to_vec(),
     };
+    // With `--only`, a section it leaves out keeps its rows from the previous results.
+    let mut previous = previous.filter(|_| !only.is_empty());
+    let earlier_minutes = previous.as_ref().map_or(0.0, |r| r.machine.minutes);
     let native = if wanted("native") {
         native::run(&sizes, plan)
     } else {
-        Vec::new()
+        kept(&mut previous, |r| &mut r.native)
     };
     let boundary = if wanted("boundary") {
         boundary::run(scale.runs, scale.boundary_calls)
     } else {
-        Vec::new()
+        kept(&mut previous, |r| &mut r.boundary)
     };
     let memory = if wanted("memory") {
         memory::run(scale.budgets_mib)
     } else {
-        Vec::new()
+        kept(&mut previous, |r| &mut r.memory)
     };
     let cold = if wanted("cold") {
         coldstart::run(scale.runs, scale.instances)
     } else {
-        Vec::new()
+        kept(&mut previous, |r| &mut r.cold)
     };
-    let python = if skip_python || !wanted("python") {
+    let python = if !wanted("python") {
+        kept(&mut previous, |r| &mut r.python)
+    } else if skip_python {
         Vec::new()
     } else {
         python::run_python(
@@ -222,10 +238,11 @@ fn measure_all(
             }
         }
     } else {
-        Vec::new()
+        kept(&mut previous, |r| &mut r.kv)
     };
-    let minutes = start.elapsed().as_secs_f64() / 60.0;
-    let mut results = Results {
+    // The report's time is the measuring time of every section it shows.
+    let minutes = start.elapsed().as_secs_f64() / 60.0 + earlier_minutes;
+    let results = Results {
         machine: machine(scale, quick, minutes),
         native,
         python,
@@ -234,29 +251,6 @@ fn measure_all(
         cold,
         kv,
     };
-    if let (false, Some(old)) = (only.is_empty(), previous) {
-        // The report's time is the measuring time of every section it shows.
-        results.machine.minutes += old.machine.minutes;
-        let keep = |section: &str| !wanted(section);
-        if keep("native") {
-            results.native = old.native;
-        }
-        if keep("python") {
-            results.python = old.python;
-        }
-        if keep("boundary") {
-            results.boundary = old.boundary;
-        }
-        if keep("memory") {
-            results.memory = old.memory;
-        }
-        if keep("cold") {
-            results.cold = old.cold;
-        }
-        if keep("kv") {
-            results.kv = old.kv;
-        }
-    }
     Ok(results)
 }
 

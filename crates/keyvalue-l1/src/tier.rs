@@ -35,6 +35,22 @@ struct Tier {
     stats: L1Stats,
 }
 
+impl Tier {
+    /// Counts a read L1 answered with a value (`Some(true)`), a cached absence (`Some(false)`),
+    /// or could not answer (`None`).
+    fn count_read(&mut self, known: Option<bool>) {
+        match known {
+            Some(present) => {
+                self.stats.hits += 1;
+                if !present {
+                    self.stats.negative_hits += 1;
+                }
+            }
+            None => self.stats.misses += 1,
+        }
+    }
+}
+
 thread_local! {
     static TIER: RefCell<Option<Tier>> = const { RefCell::new(None) };
 }
@@ -112,14 +128,11 @@ pub fn lookup(key: &str) -> Lookup {
             Some(_) => Lookup::Absent,
             None => Lookup::Unknown,
         };
-        match found {
-            Lookup::Present(_) => tier.stats.hits += 1,
-            Lookup::Absent => {
-                tier.stats.hits += 1;
-                tier.stats.negative_hits += 1;
-            }
-            Lookup::Unknown => tier.stats.misses += 1,
-        }
+        tier.count_read(match found {
+            Lookup::Present(_) => Some(true),
+            Lookup::Absent => Some(false),
+            Lookup::Unknown => None,
+        });
         found
     })
     .unwrap_or(Lookup::Unknown)
@@ -130,14 +143,7 @@ pub fn lookup(key: &str) -> Lookup {
 pub fn presence(key: &str) -> Option<bool> {
     with(|tier| {
         let known = tier.cache.get(key).map(|v| v.first() == Some(&PRESENT));
-        match known {
-            Some(true) => tier.stats.hits += 1,
-            Some(false) => {
-                tier.stats.hits += 1;
-                tier.stats.negative_hits += 1;
-            }
-            None => tier.stats.misses += 1,
-        }
+        tier.count_read(known);
         known
     })
     .flatten()

@@ -469,23 +469,24 @@ fn wac_plug_composition_answers_like_the_app_alone_with_fewer_redis_calls() {
     assert_eq!(composed.run("nope", "get k"), "error: no-such-store");
 }
 
+/// What the L1 imports (sorted): its backend, the clock, the seed and the config store. A
+/// composition with the L1 plugged in imports exactly the same.
+const L1_IMPORTS: [&str; 6] = [
+    "wasi:clocks/wall-clock@0.2.0",
+    "wasi:config/store@0.2.0-draft-2024-09-27",
+    "wasi:keyvalue/atomics@0.2.0-draft2",
+    "wasi:keyvalue/batch@0.2.0-draft2",
+    "wasi:keyvalue/store@0.2.0-draft2",
+    "wasi:random/insecure-seed@0.2.0",
+];
+
 #[test]
 fn the_composition_imports_only_what_the_l1_imports() {
     let engine = faas_kv_l1_example::guest::engine();
     let ty = faas_kv_l1_example::guest::composed_component().component_type();
     let mut imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
     imports.sort();
-    assert_eq!(
-        imports,
-        [
-            "wasi:clocks/wall-clock@0.2.0",
-            "wasi:config/store@0.2.0-draft-2024-09-27",
-            "wasi:keyvalue/atomics@0.2.0-draft2",
-            "wasi:keyvalue/batch@0.2.0-draft2",
-            "wasi:keyvalue/store@0.2.0-draft2",
-            "wasi:random/insecure-seed@0.2.0",
-        ]
-    );
+    assert_eq!(imports, L1_IMPORTS);
     let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
     assert_eq!(exports, ["example:kv-app/shell@0.1.0"]);
 }
@@ -565,17 +566,7 @@ fn the_l1_imports_only_its_backend_the_clock_the_seed_and_config() {
     let ty = faas_kv_l1_example::guest::l1_component().component_type();
     let mut imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
     imports.sort();
-    assert_eq!(
-        imports,
-        [
-            "wasi:clocks/wall-clock@0.2.0",
-            "wasi:config/store@0.2.0-draft-2024-09-27",
-            "wasi:keyvalue/atomics@0.2.0-draft2",
-            "wasi:keyvalue/batch@0.2.0-draft2",
-            "wasi:keyvalue/store@0.2.0-draft2",
-            "wasi:random/insecure-seed@0.2.0",
-        ]
-    );
+    assert_eq!(imports, L1_IMPORTS);
     let mut exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
     exports.sort();
     assert_eq!(

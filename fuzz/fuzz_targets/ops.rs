@@ -1,9 +1,9 @@
 //! Random operation sequences on the core with a manual clock. After every step the cache's
 //! structural invariants hold (byte total = sum of entries, count, LRU links, expiry index) and so
-//! do its limits.
+//! do its limits, under either eviction policy (LRU or S3-FIFO, chosen by the second byte).
 #![no_main]
 
-use faas_cache::{Cache, Config, Expiry, ManualClock, Time};
+use faas_cache::{Cache, Config, EvictionPolicy, Expiry, ManualClock, Time};
 use libfuzzer_sys::fuzz_target;
 
 const KEYS: [&str; 8] = [
@@ -60,6 +60,11 @@ fn run(data: &[u8]) -> Option<()> {
         max_items: (setup & 2 == 2).then_some(1 + u32::from(setup >> 5)),
         max_size_bytes: (setup & 4 == 4).then_some(700 + 64 * u64::from(setup >> 3)),
         removal_log_capacity: u32::from(setup & 8) * 2,
+        policy: if input.byte()? & 1 == 1 {
+            EvictionPolicy::S3Fifo
+        } else {
+            EvictionPolicy::Lru
+        },
     };
     let mut cache = Cache::with_clock_and_seed(config, clock.clone(), (1, 2)).ok()?;
     while let Some(op) = input.byte() {

@@ -17,6 +17,7 @@ wasmtime::component::bindgen!({
 pub use exports::faas::cache::cache::{
     BatchError, CacheError, Expiry, Options, Removal, RemovalCause, SizeExcess, Stats,
 };
+pub use exports::faas::cache::policy::EvictionPolicy;
 use wasi::clocks::wall_clock::Datetime;
 
 /// The instant the simulated clock starts at: 2023-11-14T22:13:20Z.
@@ -226,6 +227,26 @@ impl Guest {
 
     pub fn create(&mut self, options: &Options) -> Result<Dict, CacheError> {
         call!(self, call_create, options)
+    }
+
+    /// `policy.create`: a cache that evicts by `policy`.
+    pub fn create_with_policy(
+        &mut self,
+        options: &Options,
+        policy: EvictionPolicy,
+    ) -> Result<Dict, CacheError> {
+        self.bindings
+            .faas_cache_policy()
+            .call_create(&mut self.store, options, policy)
+            .unwrap_or_else(|trap| panic!("guest trapped in policy.create: {trap:?}"))
+    }
+
+    /// `policy.policy-of`.
+    pub fn policy_of(&mut self, d: Dict) -> EvictionPolicy {
+        self.bindings
+            .faas_cache_policy()
+            .call_policy_of(&mut self.store, d)
+            .unwrap_or_else(|trap| panic!("guest trapped in policy.policy-of: {trap:?}"))
     }
 
     pub fn restore(&mut self, snapshot: &[u8]) -> Result<Dict, CacheError> {

@@ -1,5 +1,6 @@
 //! The component's import list is part of the product: exactly the two WASI interfaces the
-//! contract world names, nothing from wasi:cli, wasi:io or wasi:filesystem. Also reports the size.
+//! contract world names, nothing from wasi:cli, wasi:io or wasi:filesystem; its exports are the
+//! world's two interfaces, `cache` and `policy`. Also reports the size.
 
 use faas_cache_host_test::engine_and_component;
 
@@ -23,7 +24,10 @@ fn imports_only_the_wall_clock_and_the_insecure_seed() {
         .exports(engine)
         .map(|(name, _)| name.to_string())
         .collect();
-    assert_eq!(exports, ["faas:cache/cache@0.1.0"]);
+    assert_eq!(
+        exports,
+        ["faas:cache/cache@0.1.0", "faas:cache/policy@0.1.0"]
+    );
 }
 
 #[test]

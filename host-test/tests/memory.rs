@@ -1,8 +1,10 @@
 //! The memory bound under a hard host limit (wasmtime `StoreLimits`): a churn of mixed sizes far
 //! beyond the budget never traps, and when the host limit is below the budget the cache evicts
-//! (a full cache) instead of trapping.
+//! (a full cache) instead of trapping. Both eviction policies are held to the same bound.
 
-use faas_cache_host_test::{CacheError, Guest, Options};
+use faas_cache_host_test::{CacheError, EvictionPolicy, Guest, Options};
+
+const POLICIES: [EvictionPolicy; 2] = [EvictionPolicy::Lru, EvictionPolicy::S3Fifo];
 
 const MIB: usize = 1 << 20;
 
@@ -33,19 +35,28 @@ fn churn(g: &mut Guest, d: faas_cache_host_test::Dict, total_bytes: usize) -> (u
 
 #[test]
 fn churn_of_ten_budgets_under_a_limit_of_one_and_a_half_budgets_never_traps() {
+    for policy in POLICIES {
+        churn_under_a_limit(policy);
+    }
+}
+
+fn churn_under_a_limit(policy: EvictionPolicy) {
     let budget = 8 * MIB;
     let limit = budget * 3 / 2 + 2 * MIB;
     let mut g = Guest::with_memory_limit(limit);
     let d = g
-        .create(&Options {
-            max_size: Some("8M".into()),
-            ..opts(None, 64)
-        })
+        .create_with_policy(
+            &Options {
+                max_size: Some("8M".into()),
+                ..opts(None, 64)
+            },
+            policy,
+        )
         .unwrap();
     let (writes, oom) = churn(&mut g, d, 10 * budget);
     let memory = g.memory_bytes();
     println!(
-        "{writes} writes, {oom} out-of-memory, linear memory {:.2} MiB for a {} MiB budget (ratio {:.3}), {} refused growths",
+        "{policy:?}: {writes} writes, {oom} out-of-memory, linear memory {:.2} MiB for a {} MiB budget (ratio {:.3}), {} refused growths",
         memory as f64 / MIB as f64,
         budget / MIB,
         memory as f64 / budget as f64,
@@ -60,17 +71,26 @@ fn churn_of_ten_budgets_under_a_limit_of_one_and_a_half_budgets_never_traps() {
 
 #[test]
 fn host_limit_below_the_budget_evicts_instead_of_trapping() {
+    for policy in POLICIES {
+        evicts_under_a_host_limit(policy);
+    }
+}
+
+fn evicts_under_a_host_limit(policy: EvictionPolicy) {
     let limit = 4 * MIB;
     let mut g = Guest::with_memory_limit(limit);
     let d = g
-        .create(&Options {
-            max_size: Some("64M".into()),
-            ..opts(None, 16)
-        })
+        .create_with_policy(
+            &Options {
+                max_size: Some("64M".into()),
+                ..opts(None, 16)
+            },
+            policy,
+        )
         .unwrap();
     let (writes, oom) = churn(&mut g, d, 64 * MIB);
     println!(
-        "{writes} writes, {oom} out-of-memory errors, {} refused growths, {} entries left",
+        "{policy:?}: {writes} writes, {oom} out-of-memory errors, {} refused growths, {} entries left",
         g.refused_growths(),
         g.len(d)
     );
@@ -114,12 +134,16 @@ fn fill_until_refused(g: &mut Guest, d: faas_cache_host_test::Dict, prefix: &str
 #[test]
 fn entries_with_ttls_are_evicted_under_pressure_without_reading_the_clock_in_the_allocator() {
     // Evicting while the host copies arguments in must not call an import (wasmtime forbids it).
-    let mut g = Guest::with_memory_limit(4 * MIB);
-    let d = g.create(&opts(Some(1000.0), 16)).unwrap();
-    fill_until_refused(&mut g, d, "k");
-    g.advance(2000.0);
-    fill_until_refused(&mut g, d, "after-expiry-");
-    assert!(g.stats(d).evicted_size > 0);
+    for policy in POLICIES {
+        let mut g = Guest::with_memory_limit(4 * MIB);
+        let d = g
+            .create_with_policy(&opts(Some(1000.0), 16), policy)
+            .unwrap();
+        fill_until_refused(&mut g, d, "k");
+        g.advance(2000.0);
+        fill_until_refused(&mut g, d, "after-expiry-");
+        assert!(g.stats(d).evicted_size > 0, "{policy:?}");
+    }
 }
 
 #[test]

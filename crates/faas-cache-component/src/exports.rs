@@ -3,7 +3,7 @@
 //! memory (copied values, lists, snapshots) are built fallibly, evicting least recently used
 //! entries if the host refuses memory, rather than aborting.
 
-use faas_cache::{parse_size, try_copy, try_copy_str, Cache, Config};
+use faas_cache::{parse_size, try_copy, try_copy_str, Cache, Config, EvictionPolicy};
 
 use crate::bindings::exports::faas::cache::cache::{
     BatchError, CacheError, Expiry, Guest, GuestCacheDict, Options, Removal, Stats,
@@ -36,7 +36,8 @@ impl Drop for CacheDict {
 }
 
 impl CacheDict {
-    fn with<R>(&self, f: impl FnOnce(&mut GuestCache) -> R) -> R {
+    /// Runs `f` on this handle's cache (see `registry::with`).
+    pub fn with<R>(&self, f: impl FnOnce(&mut GuestCache) -> R) -> R {
         registry::with(self.id, f)
     }
 
@@ -113,19 +114,28 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// A new cache with `options` that evicts by `policy` (`cache-dict.create` and `policy.create`).
+pub fn create_with_policy(
+    options: Options,
+    policy: EvictionPolicy,
+) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
+    let config = Config {
+        default_ttl: options.default_ttl,
+        max_size_bytes: parse_limit(options.max_size.as_deref())?,
+        max_items: options.max_items,
+        removal_log_capacity: options.removal_log_capacity,
+        policy,
+    };
+    let cache =
+        Cache::with_clock_and_seed(config, WasiClock, next_seed()).map_err(convert::error)?;
+    CacheDict::register(cache)
+}
+
 impl GuestCacheDict for CacheDict {
     fn create(
         options: Options,
     ) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
-        let config = Config {
-            default_ttl: options.default_ttl,
-            max_size_bytes: parse_limit(options.max_size.as_deref())?,
-            max_items: options.max_items,
-            removal_log_capacity: options.removal_log_capacity,
-        };
-        let cache =
-            Cache::with_clock_and_seed(config, WasiClock, next_seed()).map_err(convert::error)?;
-        CacheDict::register(cache)
+        create_with_policy(options, EvictionPolicy::Lru)
     }
 
     fn restore(

@@ -1,5 +1,5 @@
-//! The `faas:cache` component: exports the `cache` interface of `wit/cache.wit` (world
-//! `cache-component`) on top of the `faas-cache` core library.
+//! The `faas:cache` component: exports the `cache` interface of `wit/cache.wit` and the `policy`
+//! interface of `wit/policy.wit` (world `cache-component`) on top of the `faas-cache` core library.
 //!
 //! Invariants: no call traps. Every failure is a `cache-error` value; allocations that the host
 //! refuses are answered by evicting entries (see [`memory`]), never by aborting; every live
@@ -19,6 +19,7 @@ mod clock;
 mod convert;
 mod exports;
 mod memory;
+mod policy;
 mod registry;
 
 use exports::Component;

@@ -1,8 +1,11 @@
-//! The cache: a dictionary in LRU order bounded by a byte budget, an item count and per-key
-//! deadlines. Invariants (checked by [`Cache::check_invariants`]): the slab, the key index and the
-//! expiry heap describe the same entries; `entries_bytes` is the sum of their accounted sizes;
-//! after every public call the byte and item limits hold; no expired entry is ever returned or
-//! counted by a read; every terminal removal is recorded once (listener, log, stats).
+//! The cache: a dictionary bounded by a byte budget, an item count and per-key deadlines, that
+//! evicts by its [`EvictionPolicy`]: in LRU order, or by S3-FIFO's queues (`queues`, `ghost`).
+//! Invariants (checked by [`Cache::check_invariants`]): the slab, the key index and the expiry
+//! heap describe the same entries; `entries_bytes` is the sum of their accounted sizes; after
+//! every public call the byte and item limits hold; no expired entry is ever returned or counted
+//! by a read; every terminal removal is recorded once (listener, log, stats); `queues` is `Some`
+//! exactly under S3-FIFO, and the ghost set (empty under LRU) never remembers more keys than the
+//! main queue holds.
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -10,7 +13,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::accounting::{cache_overhead, entry_bytes};
 use crate::error::CacheError;
 use crate::expiry_heap::ExpiryHeap;
+use crate::ghost::GhostSet;
 use crate::index::KeyIndex;
+use crate::policy::EvictionPolicy;
+use crate::queues::{Limits, Queues};
 use crate::removal::{Removal, RemovalCause, RemovalLog};
 use crate::size::{format_size, parse_size};
 use crate::slab::{Entry, LruSlab, NIL};
@@ -31,6 +37,8 @@ pub struct Config {
     pub max_items: Option<u32>,
     /// How many removals [`Cache::drain_removals`] keeps; 0 keeps none.
     pub removal_log_capacity: u32,
+    /// What a write that does not fit evicts first ([`EvictionPolicy::Lru`] by default).
+    pub policy: EvictionPolicy,
 }
 
 impl Config {
@@ -94,6 +102,17 @@ struct Inner {
     log: RemovalLog,
     listener: Option<RemovalListener>,
     stats: Stats,
+    /// S3-FIFO's queues over the slab's list; `None` under LRU.
+    queues: Option<Queues>,
+    /// S3-FIFO's ghost set; always empty under LRU.
+    ghost: GhostSet,
+}
+
+/// Where a stored entry goes: by the policy's rule for a new key, or back where a snapshot had it.
+#[derive(Clone, Copy)]
+pub(crate) enum Placement {
+    New,
+    Restored { in_main: bool, reads: u8 },
 }
 
 /// A fresh hash seed from the standard library's per-process random keys.
@@ -135,6 +154,8 @@ impl<C: Clock> Cache<C> {
             log: RemovalLog::new(config.removal_log_capacity),
             listener: None,
             stats: Stats::default(),
+            queues: (config.policy == EvictionPolicy::S3Fifo).then(Queues::default),
+            ghost: GhostSet::default(),
         };
         Ok(Cache { clock, inner })
     }
@@ -146,6 +167,15 @@ impl<C: Clock> Cache<C> {
             max_size_bytes: self.inner.max_bytes,
             max_items: self.inner.max_items,
             removal_log_capacity: self.inner.log.capacity(),
+            policy: self.policy(),
+        }
+    }
+
+    /// The policy this cache evicts by.
+    pub fn policy(&self) -> EvictionPolicy {
+        match self.inner.queues {
+            None => EvictionPolicy::Lru,
+            Some(_) => EvictionPolicy::S3Fifo,
         }
     }
 
@@ -160,15 +190,15 @@ impl<C: Clock> Cache<C> {
         self.inner.listener = Some(Box::new(listener));
     }
 
-    /// The value of a live key, moved to the most-recently-used end (a hit). An expired key
-    /// reads as absent (a miss) and is removed.
+    /// The value of a live key (a hit): under LRU moved to the most-recently-used end, under
+    /// S3-FIFO its read counter raised. An expired key reads as absent (a miss) and is removed.
     pub fn get(&mut self, key: &str) -> Option<&[u8]> {
         let mut now = LazyNow::new(&self.clock);
         let idx = self.inner.live_or_purge(key, &mut now);
         match idx {
             Some(idx) => {
                 self.inner.stats.hits += 1;
-                self.inner.slab.move_to_back(idx);
+                self.inner.touch(idx);
                 Some(&self.inner.slab.entry(idx).value)
             }
             None => {
@@ -219,7 +249,9 @@ impl<C: Clock> Cache<C> {
         expiry: Expiry,
     ) -> Result<(), CacheError> {
         let mut now = LazyNow::new(&self.clock);
-        let written = self.inner.write(key.into(), value.into(), expiry, &mut now);
+        let written = self
+            .inner
+            .write(key.into(), value.into(), expiry, Placement::New, &mut now);
         self.inner.maybe_compact();
         written.map(|_| ())
     }
@@ -310,7 +342,7 @@ impl<C: Clock> Cache<C> {
         let found = self.inner.index.find(&self.inner.slab, key.as_ref());
         if let Some(idx) = found.filter(|&i| !self.inner.is_expired(i, &mut now)) {
             self.inner.stats.hits += 1;
-            self.inner.slab.move_to_back(idx);
+            self.inner.touch(idx);
             return Ok(idx);
         }
         // A miss. Refuse a default that cannot fit before touching anything (a failed call
@@ -318,25 +350,35 @@ impl<C: Clock> Cache<C> {
         let value = value.into();
         self.inner
             .check_fits_alone(key.as_ref().len(), value.len())?;
-        let idx = self
-            .inner
-            .write(key.into(), value, Expiry::DefaultTtl, &mut now)?;
+        let idx = self.inner.write(
+            key.into(),
+            value,
+            Expiry::DefaultTtl,
+            Placement::New,
+            &mut now,
+        )?;
         self.inner.stats.misses += 1;
         Ok(idx)
     }
 
-    /// Moves a live key to the MRU end (`last`) or the LRU end. Absent or expired (removed):
-    /// `KeyNotFound`.
+    /// Moves a live key to the end of the order: under LRU the MRU end (`last`) or the LRU end;
+    /// under S3-FIFO the main queue's newest end (`last`, counter kept) or the small queue's
+    /// oldest end (counter 0). Absent or expired (removed): `KeyNotFound`.
     pub fn move_to_end(&mut self, key: &str, last: bool) -> Result<(), CacheError> {
         let mut now = LazyNow::new(&self.clock);
         let idx = self
             .inner
             .live_or_purge(key, &mut now)
             .ok_or(CacheError::KeyNotFound)?;
-        if last {
-            self.inner.slab.move_to_back(idx);
-        } else {
-            self.inner.slab.move_to_front(idx);
+        let slab = &mut self.inner.slab;
+        match (&mut self.inner.queues, last) {
+            (None, true) => slab.move_to_back(idx),
+            (None, false) => slab.move_to_front(idx),
+            (Some(q), true) => q.to_main_newest(slab, idx),
+            (Some(q), false) => {
+                q.to_small_oldest(slab, idx);
+                self.inner.ghost.trim(q.main_len());
+            }
         }
         Ok(())
     }
@@ -531,12 +573,19 @@ impl<C: Clock> Cache<C> {
         self.inner.evict_one_for_memory()
     }
 
-    /// Every stored entry in LRU order with its deadline, expired or not (for snapshots).
-    pub(crate) fn stored(&self) -> impl Iterator<Item = (&str, &[u8], Deadline)> + '_ {
+    /// Every stored entry in order (LRU, or S3-FIFO's small then main queue) with its deadline,
+    /// expired or not, and its S3-FIFO queue and counter (for snapshots).
+    pub(crate) fn stored(&self) -> impl Iterator<Item = StoredEntry<'_>> + '_ {
         let slab = &self.inner.slab;
         slab.iter().map(move |i| {
             let e = slab.entry(i);
-            (&*e.key, &*e.value, e.deadline)
+            StoredEntry {
+                key: &e.key,
+                value: &e.value,
+                deadline: e.deadline,
+                in_main: e.in_main,
+                reads: e.reads,
+            }
         })
     }
 
@@ -544,20 +593,22 @@ impl<C: Clock> Cache<C> {
         self.clock.now()
     }
 
-    /// Stores an entry restored from a snapshot at the MRU end, with its absolute deadline. The
-    /// caller has dropped expired entries. Evicts for the limits like a write.
+    /// Stores an entry restored from a snapshot at the end of the order (of its S3-FIFO queue,
+    /// with its counter), with its absolute deadline. The caller has dropped expired entries and
+    /// restores the small queue before the main one. Evicts for the limits like a write.
     pub(crate) fn restore_entry(
         &mut self,
         key: String,
         value: Vec<u8>,
         deadline: Deadline,
+        placement: Placement,
     ) -> Result<(), CacheError> {
         let mut now = LazyNow::new(&self.clock);
         let at = match deadline.to_snapshot() {
             None => Expiry::Never,
             Some(nanos) => Expiry::At(crate::time::nanos_to_secs(nanos)),
         };
-        let idx = self.inner.write(key, value, at, &mut now)?;
+        let idx = self.inner.write(key, value, at, placement, &mut now)?;
         // Keep the exact nanosecond deadline rather than its f64 round trip.
         self.inner.set_deadline(idx, deadline, &mut now)
     }
@@ -566,6 +617,22 @@ impl<C: Clock> Cache<C> {
     #[cfg(test)]
     pub(crate) fn slots_in_memory(&self) -> usize {
         self.inner.slab.slot_count()
+    }
+
+    /// Under S3-FIFO, whether a stored key is in the main queue and its read counter; `None`
+    /// under LRU or for an absent key. Changes nothing; for tests and diagnostics.
+    #[doc(hidden)]
+    pub fn s3fifo_standing(&self, key: &str) -> Option<(bool, u8)> {
+        self.inner.queues.as_ref()?;
+        let idx = self.inner.index.find(&self.inner.slab, key)?;
+        let e = self.inner.slab.entry(idx);
+        Some((e.in_main, e.reads))
+    }
+
+    /// How many keys S3-FIFO's ghost set remembers (0 under LRU); for tests and diagnostics.
+    #[doc(hidden)]
+    pub fn ghost_len(&self) -> u32 {
+        self.inner.ghost.len()
     }
 
     /// Checks every structural invariant; for tests and fuzzing. O(n).
@@ -649,6 +716,7 @@ impl Inner {
         key: String,
         value: Vec<u8>,
         expiry: Expiry,
+        placement: Placement,
         now: &mut LazyNow,
     ) -> Result<u32, CacheError> {
         let deadline = self.resolve(expiry, now)?;
@@ -656,7 +724,16 @@ impl Inner {
         let hash = self.index.hash(&key);
         match self.live_or_purge_hashed(&key, hash, now) {
             Some(idx) => self.replace(idx, value, deadline, size, now),
-            None => self.insert(key, hash, value, deadline, size, now),
+            None => self.insert(key, hash, value, deadline, size, placement, now),
+        }
+    }
+
+    /// A hit on slot `idx`: under LRU it moves to the MRU end, under S3-FIFO its counter goes up.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    fn touch(&mut self, idx: u32) {
+        match self.queues {
+            None => self.slab.move_to_back(idx),
+            Some(_) => Queues::read(&mut self.slab, idx),
         }
     }
 
@@ -677,7 +754,10 @@ impl Inner {
             entry_bytes(e.key.len(), e.value.len())
         };
         self.make_room(size.saturating_sub(old_size), 0, Some(idx), now);
-        self.slab.move_to_back(idx);
+        self.touch(idx);
+        if let Some(q) = &mut self.queues {
+            q.resized(&self.slab, idx, old_size, size);
+        }
         let entry = self.slab.entry_mut(idx);
         let old_value = std::mem::replace(&mut entry.value, value.into_boxed_slice());
         entry.deadline = deadline;
@@ -697,6 +777,7 @@ impl Inner {
         Ok(idx)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn insert(
         &mut self,
         key: String,
@@ -704,8 +785,13 @@ impl Inner {
         value: Vec<u8>,
         deadline: Deadline,
         size: u64,
+        placement: Placement,
         now: &mut LazyNow,
     ) -> Result<u32, CacheError> {
+        // S3-FIFO: a key the ghost set remembers when it is written goes to the main queue (the
+        // ghost set forgets it). Asked before making room, whose evictions may push it out.
+        let to_main =
+            self.queues.is_some() && matches!(placement, Placement::New) && self.ghost.take(hash);
         self.make_room(size, 1, None, now);
         self.reserve(
             if deadline.is_never() {
@@ -716,12 +802,16 @@ impl Inner {
             None,
             now,
         )?;
-        let idx = self.slab.push_back(Entry {
-            key: key.into_boxed_str(),
-            value: value.into_boxed_slice(),
-            deadline,
-            heap_pos: NIL,
-        });
+        let entry = Entry::new(key.into_boxed_str(), value.into_boxed_slice(), deadline);
+        let idx = match (&mut self.queues, placement) {
+            (None, _) => self.slab.push_back(entry),
+            (Some(q), Placement::New) => q.push(&mut self.slab, entry, to_main),
+            (Some(q), Placement::Restored { in_main, reads }) => {
+                let idx = q.push(&mut self.slab, entry, in_main);
+                self.slab.entry_mut(idx).reads = reads;
+                idx
+            }
+        };
         self.index.insert_hashed(&self.slab, idx, hash);
         if !deadline.is_never() {
             self.heap.push(&mut self.slab, idx);
@@ -758,7 +848,8 @@ impl Inner {
             let victim = self
                 .memory_victim(keep, now)
                 .ok_or(CacheError::OutOfMemory)?;
-            self.discard(victim, self.cause_for_memory(victim, now));
+            let cause = self.cause_for_memory(victim, now);
+            self.discard(victim, cause);
         }
     }
 
@@ -770,13 +861,17 @@ impl Inner {
         }
     }
 
-    /// The entry to give up for memory: the earliest-expiring one if expired, else the LRU one
-    /// (never `keep`).
-    fn memory_victim(&self, keep: Option<u32>, now: &mut LazyNow) -> Option<u32> {
+    /// The entry to give up for memory: the earliest-expiring one if expired, else the policy's
+    /// next victim (never `keep`).
+    fn memory_victim(&mut self, keep: Option<u32>, now: &mut LazyNow) -> Option<u32> {
         if let Some(top) = self.heap.peek() {
             if Some(top) != keep && self.is_expired(top, now) {
                 return Some(top);
             }
+        }
+        let limits = self.queue_limits();
+        if let Some(q) = &mut self.queues {
+            return q.next_victim(&mut self.slab, keep, limits).map(|v| v.0);
         }
         let head = self.slab.head()?;
         if Some(head) != keep {
@@ -789,7 +884,12 @@ impl Inner {
     /// runs inside the allocator, possibly while the host copies arguments in, when calling an
     /// import is forbidden.
     fn evict_one_for_memory(&mut self) -> bool {
-        match self.slab.head() {
+        let limits = self.queue_limits();
+        let victim = match &mut self.queues {
+            None => self.slab.head(),
+            Some(q) => q.next_victim(&mut self.slab, None, limits).map(|v| v.0),
+        };
+        match victim {
             Some(victim) => {
                 self.discard(victim, RemovalCause::EvictedSize);
                 if self.slab.len() == 0 {
@@ -834,6 +934,10 @@ impl Inner {
         if self.heap.len() > 0 {
             self.purge_expired(now.get());
         }
+        if self.queues.is_some() {
+            self.make_room_s3fifo(extra_bytes, extra_items, keep);
+            return;
+        }
         while !self.fits(extra_bytes, extra_items) {
             let Some(mut victim) = self.slab.head() else {
                 return;
@@ -850,6 +954,36 @@ impl Inner {
                 RemovalCause::EvictedCount
             };
             self.discard(victim, cause);
+        }
+    }
+
+    /// S3-FIFO's part of `make_room` (expired entries are gone already): evicts the queues' next
+    /// victims, remembering keys evicted from the small queue in the ghost set.
+    fn make_room_s3fifo(&mut self, extra_bytes: u64, extra_items: u32, keep: Option<u32>) {
+        let limits = self.queue_limits();
+        while !self.fits(extra_bytes, extra_items) {
+            let Some(q) = &mut self.queues else { return };
+            let Some((victim, from_small)) = q.next_victim(&mut self.slab, keep, limits) else {
+                return;
+            };
+            let cause = if self.items_fit(extra_items) {
+                RemovalCause::EvictedSize
+            } else {
+                RemovalCause::EvictedCount
+            };
+            let hash = from_small.then(|| self.index.hash(&self.slab.entry(victim).key));
+            self.discard(victim, cause);
+            if let (Some(hash), Some(q)) = (hash, &self.queues) {
+                self.ghost.insert(hash, q.main_len());
+            }
+        }
+    }
+
+    /// What S3-FIFO's small queue aims at.
+    fn queue_limits(&self) -> Limits {
+        Limits {
+            bytes: self.available_bytes(),
+            items: self.max_items,
         }
     }
 
@@ -882,6 +1016,10 @@ impl Inner {
 
     /// Detaches a slot from every structure and updates bytes and stats; the caller reports it.
     fn take(&mut self, idx: u32, cause: RemovalCause) -> Entry {
+        if let Some(q) = &mut self.queues {
+            q.detach(&self.slab, idx);
+            self.ghost.trim(q.main_len());
+        }
         self.index.remove(&self.slab, idx);
         if self.slab.entry(idx).heap_pos != NIL {
             self.heap.remove(&mut self.slab, idx);
@@ -945,15 +1083,24 @@ impl Inner {
     /// `compact`). Call only between operations: it renumbers slots.
     fn maybe_compact(&mut self) {
         if crate::compact::worthwhile(&self.slab) {
-            crate::compact::compact(&mut self.slab, &mut self.index, &mut self.heap);
+            let mut no_marker = NIL;
+            let marker = match &mut self.queues {
+                Some(q) => q.main_head_mut(),
+                None => &mut no_marker,
+            };
+            crate::compact::compact(&mut self.slab, &mut self.index, &mut self.heap, marker);
         }
     }
 
-    /// Frees the slab, index and heap of an empty cache.
+    /// Frees the slab, index, heap and ghost set of an empty cache.
     fn release_structures(&mut self) {
         self.slab = LruSlab::new();
         self.index.clear();
         self.heap.clear();
+        self.ghost.clear();
+        if let Some(q) = &mut self.queues {
+            *q = Queues::default();
+        }
     }
 
     fn clear(&mut self) {
@@ -1012,11 +1159,43 @@ impl Inner {
             ));
         }
         self.heap.check(&self.slab)?;
+        self.ghost.check()?;
+        match &self.queues {
+            Some(q) => {
+                q.check(&self.slab)?;
+                if self.ghost.len() > q.main_len() {
+                    return Err(format!(
+                        "ghost remembers {} keys, main queue holds {}",
+                        self.ghost.len(),
+                        q.main_len()
+                    ));
+                }
+            }
+            None => {
+                if self.ghost.len() > 0
+                    || walked.iter().any(|&i| {
+                        let e = self.slab.entry(i);
+                        e.in_main || e.reads > 0
+                    })
+                {
+                    return Err("S3-FIFO state in an LRU cache".into());
+                }
+            }
+        }
         if !self.fits(0, 0) {
             return Err("over a limit".into());
         }
         Ok(())
     }
+}
+
+/// One stored entry as a snapshot writes it.
+pub(crate) struct StoredEntry<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) value: &'a [u8],
+    pub(crate) deadline: Deadline,
+    pub(crate) in_main: bool,
+    pub(crate) reads: u8,
 }
 
 /// What a write must be able to add without allocating.

@@ -4,8 +4,9 @@
 //! guest, whose linear memory never shrinks, this is what keeps memory near the byte budget
 //! after a churn of mixed sizes.
 //!
-//! Invariants: compaction keeps every entry, its LRU position, its deadline and its heap
-//! position; it allocates everything it needs before it moves anything, so a refused allocation
+//! Invariants: compaction keeps every entry, its position in the list, its deadline, its heap
+//! position and its S3-FIFO queue and counter (the slot a marker such as the main queue's head
+//! names is renumbered with it); it allocates everything it needs before it moves anything, so a refused allocation
 //! leaves the cache as it was; it runs only between operations (it renumbers slots). Its cost is
 //! O(live entries), paid only after at least three times as many slots fell vacant: amortized
 //! O(1) per removal.
@@ -23,9 +24,14 @@ pub(crate) fn worthwhile(slab: &LruSlab) -> bool {
     slots >= MIN_SLOTS && slab.len() as usize * 4 <= slots
 }
 
-/// Rebuilds the three structures around the live entries; false (nothing changed) if the
-/// allocator refused the new ones.
-pub(crate) fn compact(slab: &mut LruSlab, index: &mut KeyIndex, heap: &mut ExpiryHeap) -> bool {
+/// Rebuilds the three structures around the live entries and renumbers `marker` (a slot index,
+/// or `NIL`) with them; false (nothing changed) if the allocator refused the new ones.
+pub(crate) fn compact(
+    slab: &mut LruSlab,
+    index: &mut KeyIndex,
+    heap: &mut ExpiryHeap,
+    marker: &mut u32,
+) -> bool {
     let live = slab.len() as usize;
     let Some(mut new_slab) = LruSlab::try_with_capacity(live) else {
         return false;
@@ -36,12 +42,16 @@ pub(crate) fn compact(slab: &mut LruSlab, index: &mut KeyIndex, heap: &mut Expir
     let Some(mut new_heap) = ExpiryHeap::try_placeholders(heap.len()) else {
         return false;
     };
+    let mut new_marker = NIL;
     while let Some(old) = slab.head() {
         let entry = slab.remove(old);
         let hash = new_index.hash(&entry.key);
         let heap_pos = entry.heap_pos;
         // Room for every push and insert was reserved above: nothing below allocates.
         let idx = new_slab.push_back(entry);
+        if old == *marker {
+            new_marker = idx;
+        }
         new_index.insert_hashed(&new_slab, idx, hash);
         if heap_pos != NIL {
             new_heap.put(heap_pos as usize, idx);
@@ -50,6 +60,7 @@ pub(crate) fn compact(slab: &mut LruSlab, index: &mut KeyIndex, heap: &mut Expir
     *slab = new_slab;
     *index = new_index;
     *heap = new_heap;
+    *marker = new_marker;
     true
 }
 

@@ -1,8 +1,8 @@
 //! # faas-cache
 //!
 //! A single-threaded in-memory cache for functions whose instance outlives one call: a dictionary
-//! kept in least-recently-used order, bounded by a byte budget (`"128M"`), by an item count and
-//! by per-key TTLs, with removal events and snapshots that keep absolute expiry times. A port of
+//! that evicts in least-recently-used order (or by S3-FIFO, see [`EvictionPolicy`]), bounded by a
+//! byte budget (`"128M"`), by an item count and by per-key TTLs, with removal events and snapshots that keep absolute expiry times. A port of
 //! the Python package `faas-cache-dict` with O(1) operations (O(log n) where a deadline changes).
 //!
 //! - Time comes from a [`Clock`] ([`SystemClock`] by default, [`ManualClock`] in tests). An entry
@@ -17,8 +17,11 @@ mod cache;
 mod compact;
 mod error;
 mod expiry_heap;
+mod ghost;
 mod index;
 mod paged;
+mod policy;
+mod queues;
 mod removal;
 mod size;
 mod slab;
@@ -28,6 +31,7 @@ mod time;
 
 pub use cache::{try_copy, try_copy_str, Cache, Config, RemovalListener};
 pub use error::CacheError;
+pub use policy::EvictionPolicy;
 pub use removal::{Removal, RemovalCause};
 pub use size::{format_size, parse_size};
 pub use snapshot::{SNAPSHOT_MAGIC, SNAPSHOT_VERSION};

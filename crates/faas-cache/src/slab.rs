@@ -12,12 +12,30 @@ use crate::time::Deadline;
 pub(crate) const NIL: u32 = u32::MAX;
 
 /// One cached entry. `heap_pos` is its position in the expiry heap (`NIL` when it never expires).
+/// `in_main` and `reads` are S3-FIFO's queue and read counter (see `queues`); under LRU they stay
+/// `false` and 0. They sit in what was padding: a slot is 40 bytes on wasm32 either way.
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub(crate) key: Box<str>,
     pub(crate) value: Box<[u8]>,
     pub(crate) deadline: Deadline,
     pub(crate) heap_pos: u32,
+    pub(crate) in_main: bool,
+    pub(crate) reads: u8,
+}
+
+impl Entry {
+    /// A new entry outside the expiry heap, in no queue yet.
+    pub(crate) fn new(key: Box<str>, value: Box<[u8]>, deadline: Deadline) -> Self {
+        Entry {
+            key,
+            value,
+            deadline,
+            heap_pos: NIL,
+            in_main: false,
+            reads: 0,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -135,6 +153,25 @@ impl LruSlab {
     pub(crate) fn next(&self, idx: u32) -> Option<u32> {
         let (_, next) = self.links(idx);
         (next != NIL).then_some(next)
+    }
+
+    /// Inserts just before slot `at` (at the MRU end when `at` is `NIL`). Call `try_reserve_one`
+    /// first to grow without aborting.
+    pub(crate) fn push_before(&mut self, at: u32, entry: Entry) -> u32 {
+        let idx = self.push_back(entry);
+        if at != NIL && at != idx {
+            self.unlink(idx);
+            let prev = self.links(at).0;
+            self.set_prev(idx, prev);
+            self.set_next(idx, at);
+            self.set_prev(at, idx);
+            if prev == NIL {
+                self.head = idx;
+            } else {
+                self.set_next(prev, idx);
+            }
+        }
+        idx
     }
 
     /// Appends at the MRU end. Call `try_reserve_one` first to grow without aborting.
@@ -290,12 +327,7 @@ mod tests {
     use super::*;
 
     fn entry(k: &str) -> Entry {
-        Entry {
-            key: k.into(),
-            value: Box::new([]),
-            deadline: Deadline::NEVER,
-            heap_pos: NIL,
-        }
+        Entry::new(k.into(), Box::new([]), Deadline::NEVER)
     }
 
     fn keys(s: &LruSlab) -> Vec<String> {
@@ -329,5 +361,33 @@ mod tests {
         s.remove(a);
         s.remove(d);
         assert_eq!((s.head(), s.tail(), s.len()), (None, None, 0));
+    }
+
+    #[test]
+    fn push_before_links_in_place() {
+        let mut s = LruSlab::new();
+        let a = s.push_before(NIL, entry("a"));
+        let c = s.push_back(entry("c"));
+        s.push_before(c, entry("b"));
+        s.push_before(a, entry("first"));
+        assert_eq!(keys(&s), ["first", "a", "b", "c"]);
+        assert_eq!(
+            s.iter()
+                .rev()
+                .map(|i| s.entry(i).key.to_string())
+                .collect::<Vec<_>>(),
+            ["c", "b", "a", "first"]
+        );
+        assert_eq!(s.tail(), Some(c));
+    }
+
+    #[test]
+    fn a_slot_stays_40_bytes_on_wasm32_and_56_natively() {
+        let expected = if cfg!(target_pointer_width = "32") {
+            40
+        } else {
+            56
+        };
+        assert_eq!(std::mem::size_of::<Slot>(), expected);
     }
 }

@@ -1,25 +1,35 @@
-//! Snapshots: a cache's settings and live entries, in LRU order with absolute deadlines, as
-//! platform-independent bytes. Invariant: `restore(snapshot(c))` at the same instant gives a cache
-//! with the same settings, entries, order and deadlines; any other input gives a cache or a
-//! `CorruptSnapshot` error, never a panic, and never allocates more than the input justifies.
+//! Snapshots: a cache's settings, policy and live entries, in order with absolute deadlines (and
+//! under S3-FIFO each entry's queue and read counter), as platform-independent bytes. Invariant:
+//! `restore(snapshot(c))` at the same instant gives a cache with the same settings, policy,
+//! entries, order, deadlines, queues and counters (not the ghost set); any other input gives a
+//! cache or a `CorruptSnapshot` error, never a panic, and never allocates more than the input
+//! justifies.
 //!
 //! Format (postcard throughout; integers are varints, `i128` zigzag):
-//! `magic "FCDS"`, `version: u32` (= 1), then the settings `default_ttl: Option<f64>`,
+//! `magic "FCDS"`, `version: u32` (= 2), then the settings `default_ttl: Option<f64>`,
 //! `max_size_bytes: Option<u64>`, `max_items: Option<u32>`, `removal_log_capacity: u32`, then
-//! `count: u64` and `count` entries `(key: str, value: bytes, deadline: Option<i128>)`, where the
-//! deadline is nanoseconds since the Unix epoch and `None` means never. Nothing may follow.
+//! `policy: u8` (0 LRU, 1 S3-FIFO), then `count: u64` and `count` entries `(key: str, value: bytes,
+//! deadline: Option<i128>)`, where the deadline is nanoseconds since the Unix epoch and `None`
+//! means never; under S3-FIFO each entry has one more byte, `standing: u8` = read counter (0..=3)
+//! plus 4 if the entry is in the main queue, and the small queue's entries come first. Nothing may
+//! follow. Version 1 is the same without `policy` and `standing`, and restores as LRU.
 
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::accounting::encoded_len;
-use crate::cache::{try_copy, try_copy_str, Cache, Config};
+use crate::cache::{try_copy, try_copy_str, Cache, Config, Placement, StoredEntry};
+use crate::policy::EvictionPolicy;
+use crate::queues::MAX_READS;
 use crate::time::{Clock, Deadline};
 use crate::CacheError;
 
 /// The first bytes of every snapshot.
 pub const SNAPSHOT_MAGIC: [u8; 4] = *b"FCDS";
 /// The format version this build writes and the newest it reads.
-pub const SNAPSHOT_VERSION: u32 = 1;
+pub const SNAPSHOT_VERSION: u32 = 2;
+
+/// The `standing` bit of an entry in the main queue.
+const IN_MAIN: u8 = 4;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -70,7 +80,20 @@ fn prefix<C: Clock>(cache: &Cache<C>, count: u64) -> Result<Vec<u8>, postcard::E
         },
         out,
     )?;
+    let policy: u8 = match config.policy {
+        EvictionPolicy::Lru => 0,
+        EvictionPolicy::S3Fifo => 1,
+    };
+    out = postcard::to_extend(&policy, out)?;
     postcard::to_extend(&count, out)
+}
+
+/// Encoded size of one entry.
+fn entry_len(e: &StoredEntry<'_>, with_standing: bool) -> u64 {
+    encoded_len(e.key.len())
+        + encoded_len(e.value.len())
+        + deadline_len(e.deadline)
+        + u64::from(with_standing)
 }
 
 fn truncated(what: &str, e: postcard::Error) -> CacheError {
@@ -90,15 +113,13 @@ impl<C: Clock> Cache<C> {
     /// the buffer (its exact size is computed first, so it is allocated once).
     pub fn try_snapshot(&self) -> Result<Vec<u8>, CacheError> {
         let now = self.now();
+        let with_standing = self.policy() == EvictionPolicy::S3Fifo;
         let live = || {
             self.stored()
-                .filter(move |(_, _, d)| d.is_never() || !d.is_expired_at(now))
+                .filter(move |e| e.deadline.is_never() || !e.deadline.is_expired_at(now))
         };
-        let (count, body) = live().fold((0u64, 0u64), |(n, b), (k, v, d)| {
-            (
-                n + 1,
-                b + encoded_len(k.len()) + encoded_len(v.len()) + deadline_len(d),
-            )
+        let (count, body) = live().fold((0u64, 0u64), |(n, b), e| {
+            (n + 1, b + entry_len(&e, with_standing))
         });
         let head = prefix(self, count).map_err(|_| CacheError::OutOfMemory)?;
         let total =
@@ -107,17 +128,21 @@ impl<C: Clock> Cache<C> {
         out.try_reserve_exact(total)
             .map_err(|_| CacheError::OutOfMemory)?;
         out.extend_from_slice(&head);
-        for (k, v, d) in live() {
-            out = postcard::to_extend(&(k, Bytes(v), d.to_snapshot()), out)
+        for e in live() {
+            out = postcard::to_extend(&(e.key, Bytes(e.value), e.deadline.to_snapshot()), out)
                 .map_err(|_| CacheError::OutOfMemory)?;
+            if with_standing {
+                out.push(e.reads | if e.in_main { IN_MAIN } else { 0 });
+            }
         }
         debug_assert_eq!(out.len(), total);
         Ok(out)
     }
 
     /// A cache rebuilt from snapshot bytes on `clock`, with its hash keyed by `seed`: settings,
-    /// entries in LRU order and absolute deadlines. Entries that expired since are dropped and
-    /// the limits are applied again (evicting least recently used entries). Stats start at zero
+    /// policy, entries in order with absolute deadlines, and under S3-FIFO their queues and read
+    /// counters (the ghost set starts empty). A version 1 snapshot restores as LRU. Entries that
+    /// expired since are dropped and the limits are applied again (evicting as the policy does). Stats start at zero
     /// and the removal log empty. Truncated, corrupt or newer-version input: `CorruptSnapshot`.
     pub fn restore(bytes: &[u8], clock: C, seed: (u64, u64)) -> Result<Self, CacheError> {
         let (header, rest) =
@@ -133,13 +158,30 @@ impl<C: Clock> Cache<C> {
                 header.version
             )));
         }
-        let (settings, rest) =
+        let (settings, mut rest) =
             postcard::take_from_bytes::<Settings>(rest).map_err(|e| truncated("settings", e))?;
+        let mut policy = EvictionPolicy::Lru;
+        if header.version >= 2 {
+            let (tag, tail) =
+                postcard::take_from_bytes::<u8>(rest).map_err(|e| truncated("policy", e))?;
+            policy = match tag {
+                0 => EvictionPolicy::Lru,
+                1 => EvictionPolicy::S3Fifo,
+                other => {
+                    return Err(CacheError::corrupt(format!(
+                        "unknown eviction policy {other}"
+                    )))
+                }
+            };
+            rest = tail;
+        }
+        let with_standing = policy == EvictionPolicy::S3Fifo;
         let config = Config {
             default_ttl: settings.default_ttl,
             max_size_bytes: settings.max_size_bytes,
             max_items: settings.max_items,
             removal_log_capacity: settings.removal_log_capacity,
+            policy,
         };
         let mut cache = Cache::with_clock_and_seed(config, clock, seed).map_err(|e| match e {
             CacheError::InvalidArgument(m) => CacheError::corrupt(format!("bad settings: {m}")),
@@ -148,11 +190,28 @@ impl<C: Clock> Cache<C> {
         let (count, mut rest) =
             postcard::take_from_bytes::<u64>(rest).map_err(|e| truncated("entry count", e))?;
         let now = cache.now();
+        let mut seen_main = false;
         for i in 0..count {
             let ((key, value, deadline), tail) =
                 postcard::take_from_bytes::<(&str, &[u8], Option<i128>)>(rest)
                     .map_err(|e| truncated(&format!("entry {i} of {count}"), e))?;
             rest = tail;
+            let placement = if with_standing {
+                let (&standing, tail) = rest.split_first().ok_or_else(|| {
+                    CacheError::corrupt(format!("entry {i} of {count}: no queue byte"))
+                })?;
+                rest = tail;
+                let (in_main, reads) = (standing & IN_MAIN != 0, standing & !IN_MAIN);
+                if reads > MAX_READS || (seen_main && !in_main) {
+                    return Err(CacheError::corrupt(format!(
+                        "entry {i}: bad queue byte {standing}"
+                    )));
+                }
+                seen_main |= in_main;
+                Placement::Restored { in_main, reads }
+            } else {
+                Placement::New
+            };
             let deadline = Deadline::from_snapshot(deadline);
             if cache.is_expired(key).is_some() {
                 return Err(CacheError::corrupt(format!(
@@ -166,7 +225,7 @@ impl<C: Clock> Cache<C> {
             let (Some(key), Some(value)) = (try_copy_str(key), try_copy(value)) else {
                 return Err(CacheError::OutOfMemory);
             };
-            match cache.restore_entry(key, value, deadline) {
+            match cache.restore_entry(key, value, deadline, placement) {
                 Ok(()) | Err(CacheError::DataTooLarge { .. }) => {}
                 Err(e) => return Err(e),
             }
@@ -268,9 +327,9 @@ mod tests {
             Err(CacheError::CorruptSnapshot(_))
         ));
         let mut future = bytes.clone();
-        future[4] = 2;
+        future[4] = 3;
         let e = Cache::restore(&future, clock.clone(), (0, 0)).unwrap_err();
-        assert!(e.to_string().contains("version 2"), "{e}");
+        assert!(e.to_string().contains("version 3"), "{e}");
         let mut magic = bytes;
         magic[0] = b'X';
         assert!(matches!(

@@ -17,6 +17,17 @@
 //! - removal records reach the log only when its capacity is > 0; a full log drops its oldest record
 //!   and counts it in `stats.removals_dropped`.
 //!
+//! Under S3-FIFO (`shared/contract/wit/policy.wit`), half of the cases, the `Vec` is the order
+//! `keys` reports: the small queue oldest first, then the main queue; each entry carries its
+//! queue and read counter, and a `VecDeque` of keys is the ghost set. Reads raise the counter
+//! (at most 3) and move nothing; a new key enters the small queue's newest end, or the main
+//! queue's when the ghost set holds it as the write begins (which forgets it); an overwrite keeps queue and place and
+//! counts as a read; making room purges expired entries and then runs S3-FIFO's step (the small
+//! queue when it holds 10% of the byte budget or of the item limit or the main queue has nothing
+//! else; a read small entry moves to main, an unread one is evicted and its key remembered; a read
+//! main entry goes round with its counter lowered, an unread one is evicted); the ghost set keeps
+//! at most as many keys as the main queue holds, oldest forgotten first.
+//!
 //! Each case runs 10,000 times by default; `PROPTEST_CASES` overrides it.
 
 use std::cell::RefCell;
@@ -25,7 +36,8 @@ use std::rc::Rc;
 
 use faas_cache::accounting::{entry_bytes, CACHE_OVERHEAD};
 use faas_cache::{
-    Cache, CacheError, Clock, Config, Expiry, ManualClock, Removal, RemovalCause, Stats, Time,
+    Cache, CacheError, Clock, Config, EvictionPolicy, Expiry, ManualClock, Removal, RemovalCause,
+    Stats, Time,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -232,6 +244,7 @@ struct Setup {
     removal_log_capacity: u32,
     listener: bool,
     seed: (u64, u64),
+    policy: EvictionPolicy,
 }
 
 fn key() -> impl Strategy<Value = usize> {
@@ -357,9 +370,10 @@ fn setup() -> impl Strategy<Value = Setup> {
         select(vec![0u32, 0, 1, 3, 100]),
         any::<bool>(),
         any::<(u64, u64)>(),
+        select(vec![EvictionPolicy::Lru, EvictionPolicy::S3Fifo]),
     )
         .prop_map(
-            |(default_ttl, max_size_bytes, max_items, cap, listener, seed)| Setup {
+            |(default_ttl, max_size_bytes, max_items, cap, listener, seed, policy)| Setup {
                 default_ttl,
                 max_size_bytes,
                 max_items,
@@ -368,6 +382,7 @@ fn setup() -> impl Strategy<Value = Setup> {
                 // order the spec leaves open (equal deadlines, clear), so the model log can follow it.
                 listener: listener || cap > 0,
                 seed,
+                policy,
             },
         )
 }
@@ -382,6 +397,10 @@ struct Entry {
     value: Vec<u8>,
     /// Nanoseconds since the epoch; None: never expires.
     deadline: Option<i128>,
+    /// S3-FIFO: in the main queue (else the small one); always false under LRU.
+    in_main: bool,
+    /// S3-FIFO: the read counter, 0 to 3; always 0 under LRU.
+    reads: u8,
 }
 
 /// A removal the model expects in this step. Removals sharing a `group` may come in any order.
@@ -439,6 +458,9 @@ struct Model {
     stats: Stats,
     events: Vec<Event>,
     next_group: u64,
+    s3fifo: bool,
+    /// S3-FIFO's ghost set, oldest key first.
+    ghost: VecDeque<String>,
 }
 
 impl Model {
@@ -454,6 +476,106 @@ impl Model {
             stats: Stats::default(),
             events: Vec::new(),
             next_group: 0,
+            s3fifo: setup.policy == EvictionPolicy::S3Fifo,
+            ghost: VecDeque::new(),
+        }
+    }
+
+    fn policy(&self) -> EvictionPolicy {
+        if self.s3fifo {
+            EvictionPolicy::S3Fifo
+        } else {
+            EvictionPolicy::Lru
+        }
+    }
+
+    /// A hit on position `i`: LRU moves it to the end, S3-FIFO raises its counter (at most 3).
+    fn touch(&mut self, i: usize) {
+        if self.s3fifo {
+            let e = &mut self.entries[i];
+            e.reads = (e.reads + 1).min(3);
+        } else {
+            let e = self.entries.remove(i);
+            self.entries.push(e);
+        }
+    }
+
+    fn main_count(&self) -> usize {
+        self.entries.iter().filter(|e| e.in_main).count()
+    }
+
+    /// The ghost set keeps at most as many keys as the main queue holds, oldest forgotten first.
+    fn trim_ghost(&mut self) {
+        let limit = self.main_count();
+        while self.ghost.len() > limit {
+            self.ghost.pop_front();
+        }
+    }
+
+    fn remember(&mut self, key: String) {
+        self.ghost.retain(|k| *k != key);
+        self.ghost.push_back(key);
+        self.trim_ghost();
+    }
+
+    /// Whether the small queue holds at least 10% of the byte budget or of the item limit.
+    fn small_at_target(&self) -> bool {
+        let small = self.entries.iter().filter(|e| !e.in_main);
+        let (count, bytes) = small.fold((0u64, 0u64), |(n, b), e| {
+            (n + 1, b + entry_bytes(e.key.len(), e.value.len()))
+        });
+        self.available().is_some_and(|a| bytes * 10 >= a)
+            || self.max_items.is_some_and(|m| count * 10 >= u64::from(m))
+    }
+
+    /// S3-FIFO's step until it names a victim (never `keep`): its position and whether it comes
+    /// from the small queue. Moves entries between and within queues on the way.
+    fn s3fifo_victim(&mut self, keep: Option<&str>) -> Option<(usize, bool)> {
+        loop {
+            let pick = |main: bool| {
+                self.entries
+                    .iter()
+                    .position(|e| e.in_main == main && Some(e.key.as_str()) != keep)
+            };
+            let (small, main) = (pick(false), pick(true));
+            if let Some(s) = small.filter(|_| main.is_none() || self.small_at_target()) {
+                if self.entries[s].reads == 0 {
+                    return Some((s, true));
+                }
+                let mut e = self.entries.remove(s);
+                e.in_main = true;
+                self.entries.push(e);
+                continue;
+            }
+            let m = main?;
+            if self.entries[m].reads == 0 {
+                return Some((m, false));
+            }
+            let mut e = self.entries.remove(m);
+            e.reads -= 1;
+            self.entries.push(e);
+        }
+    }
+
+    /// Whether a key being written goes to the main queue: the ghost set remembers it (and
+    /// forgets it now, before room is made).
+    fn take_ghost(&mut self, key: &str) -> bool {
+        let before = self.ghost.len();
+        self.ghost.retain(|k| *k != key);
+        self.ghost.len() < before
+    }
+
+    /// Where a new key goes: the small queue's newest end, or the main queue's (`entry.in_main`).
+    fn push_new(&mut self, entry: Entry) {
+        if entry.in_main || !self.s3fifo {
+            self.entries.push(entry);
+        } else {
+            let at = self
+                .entries
+                .iter()
+                .position(|e| e.in_main)
+                .unwrap_or(self.entries.len());
+            self.entries.insert(at, entry);
         }
     }
 
@@ -492,6 +614,7 @@ impl Model {
     fn remove(&mut self, i: usize, cause: RemovalCause, group: Option<u64>) -> Entry {
         let e = self.entries.remove(i);
         self.emit(e.key.clone(), e.value.clone(), cause, group);
+        self.trim_ghost();
         e
     }
 
@@ -564,6 +687,20 @@ impl Model {
             return;
         }
         self.purge_all();
+        while self.s3fifo && (self.items_over(extra_items) || self.bytes_over(delta_bytes)) {
+            let Some((i, from_small)) = self.s3fifo_victim(keep) else {
+                break;
+            };
+            let cause = if self.items_over(extra_items) {
+                RemovalCause::EvictedCount
+            } else {
+                RemovalCause::EvictedSize
+            };
+            let e = self.remove(i, cause, None);
+            if from_small {
+                self.remember(e.key);
+            }
+        }
         while self.items_over(extra_items) || self.bytes_over(delta_bytes) {
             let Some(i) = self
                 .entries
@@ -624,6 +761,22 @@ impl Model {
         let deadline = deadline.unwrap();
         let size = entry_bytes(key.len(), value.len()) as i128;
         match self.live_or_remove(key) {
+            Some(i) if self.s3fifo => {
+                // Overwrite of a live key under S3-FIFO: queue and place kept, a read; the old
+                // value reported as Replaced; never evicts for the item limit.
+                let old_size = {
+                    let e = &self.entries[i];
+                    entry_bytes(e.key.len(), e.value.len()) as i128
+                };
+                self.make_room(size - old_size, 0, Some(key));
+                let i = self.pos(key).expect("model: the written key was evicted");
+                self.touch(i);
+                let e = &mut self.entries[i];
+                let old = std::mem::replace(&mut e.value, value);
+                e.deadline = deadline;
+                self.stats.updates += 1;
+                self.emit(key.to_owned(), old, RemovalCause::Replaced, None);
+            }
             Some(i) => {
                 // Overwrite of a live key: moved to the MRU end, new value and deadline, the old
                 // value reported as Replaced; never evicts for the item limit.
@@ -639,11 +792,14 @@ impl Model {
                 self.emit(key.to_owned(), old, RemovalCause::Replaced, None);
             }
             None => {
+                let in_main = self.s3fifo && self.take_ghost(key);
                 self.make_room(size, 1, None);
-                self.entries.push(Entry {
+                self.push_new(Entry {
                     key: key.to_owned(),
                     value,
                     deadline,
+                    in_main,
+                    reads: 0,
                 });
                 self.stats.inserts += 1;
             }
@@ -654,9 +810,8 @@ impl Model {
     fn set_default(&mut self, key: &str, value: Vec<u8>) -> Result<Vec<u8>, Vec<ExpErr>> {
         if let Some(i) = self.live_pos(key) {
             self.stats.hits += 1;
-            let e = self.entries.remove(i);
-            let v = e.value.clone();
-            self.entries.push(e);
+            let v = self.entries[i].value.clone();
+            self.touch(i);
             return Ok(v);
         }
         // A failed call changes nothing: check the size before touching the (expired) key.
@@ -689,6 +844,7 @@ impl Model {
         for e in std::mem::take(&mut self.entries) {
             self.emit(e.key, e.value, RemovalCause::Cleared, group);
         }
+        self.ghost.clear();
     }
 
     /// `evict_for_memory` never reads the clock (it runs inside the guest's allocator): it
@@ -739,10 +895,12 @@ fn deadline_eq(actual: Option<i128>, expected: Option<i128>) -> bool {
     }
 }
 
-type SnapshotEntry = (String, Vec<u8>, Option<i128>);
+/// Key, value, deadline and (S3-FIFO) the queue byte: counter, plus 4 in the main queue.
+type SnapshotEntry = (String, Vec<u8>, Option<i128>, u8);
 
-/// Decodes a snapshot per its documented format (`snapshot.rs`): magic, version, settings, count,
-/// then `(key, value, deadline)` entries in LRU order.
+/// Decodes a snapshot per its documented format (`snapshot.rs`): magic, version, settings, policy,
+/// count, then `(key, value, deadline)` entries in order, each followed under S3-FIFO by its
+/// queue byte.
 fn decode_snapshot(bytes: &[u8]) -> Result<(Config, Vec<SnapshotEntry>), String> {
     type Head = (
         [u8; 4],
@@ -751,12 +909,18 @@ fn decode_snapshot(bytes: &[u8]) -> Result<(Config, Vec<SnapshotEntry>), String>
         Option<u64>,
         Option<u32>,
         u32,
+        u8,
         u64,
     );
     let (head, mut rest): (Head, _) =
         postcard::take_from_bytes(bytes).map_err(|e| e.to_string())?;
-    let (magic, version, default_ttl, max_size_bytes, max_items, removal_log_capacity, count) =
+    let (magic, version, default_ttl, max_size_bytes, max_items, removal_log_capacity, tag, count) =
         head;
+    let policy = match tag {
+        0 => EvictionPolicy::Lru,
+        1 => EvictionPolicy::S3Fifo,
+        _ => return Err(format!("policy tag {tag}")),
+    };
     if magic != faas_cache::SNAPSHOT_MAGIC || version != faas_cache::SNAPSHOT_VERSION {
         return Err("bad header".into());
     }
@@ -764,8 +928,14 @@ fn decode_snapshot(bytes: &[u8]) -> Result<(Config, Vec<SnapshotEntry>), String>
     for _ in 0..count {
         let ((k, v, d), tail): ((&str, &[u8], Option<i128>), _) =
             postcard::take_from_bytes(rest).map_err(|e| e.to_string())?;
-        entries.push((k.to_owned(), v.to_vec(), d));
         rest = tail;
+        let mut standing = 0;
+        if policy == EvictionPolicy::S3Fifo {
+            let (&b, tail) = rest.split_first().ok_or("no queue byte")?;
+            standing = b;
+            rest = tail;
+        }
+        entries.push((k.to_owned(), v.to_vec(), d, standing));
     }
     if !rest.is_empty() {
         return Err("trailing bytes".into());
@@ -775,6 +945,7 @@ fn decode_snapshot(bytes: &[u8]) -> Result<(Config, Vec<SnapshotEntry>), String>
         max_size_bytes,
         max_items,
         removal_log_capacity,
+        policy,
     };
     Ok((config, entries))
 }
@@ -808,8 +979,10 @@ fn check_state(
         max_size_bytes: model.max_bytes,
         max_items: model.max_items,
         removal_log_capacity: model.log_capacity,
+        policy: model.policy(),
     };
     prop_assert_eq!(cache.config(), config.clone(), "config");
+    prop_assert_eq!(cache.policy(), model.policy(), "policy");
     for key in KEYS {
         let expected_state = model.pos(key).map(|i| !model.live(&model.entries[i]));
         prop_assert_eq!(
@@ -836,9 +1009,13 @@ fn check_state(
         &snap_entries,
         &expected
     );
-    for ((k, v, d), e) in snap_entries.iter().zip(&expected) {
+    for ((k, v, d, standing), e) in snap_entries.iter().zip(&expected) {
+        let expected_standing = e.reads + if e.in_main { 4 } else { 0 };
         prop_assert!(
-            *k == e.key && *v == e.value && deadline_eq(*d, e.deadline),
+            *k == e.key
+                && *v == e.value
+                && deadline_eq(*d, e.deadline)
+                && *standing == expected_standing,
             "snapshot entries {:?}, model {:?}",
             &snap_entries,
             &expected
@@ -925,9 +1102,8 @@ fn step(
         Op::Get(i) => {
             let key = k(i);
             let expected = model.live_or_remove(key).map(|i| {
-                let e = model.entries.remove(i);
-                let v = e.value.clone();
-                model.entries.push(e);
+                let v = model.entries[i].value.clone();
+                model.touch(i);
                 v
             });
             match expected {
@@ -980,11 +1156,17 @@ fn step(
         Op::MoveToEnd(i, last) => {
             let expected = match model.live_or_remove(k(i)) {
                 Some(p) => {
-                    let e = model.entries.remove(p);
+                    let mut e = model.entries.remove(p);
                     if *last {
+                        // S3-FIFO: the main queue's newest end, counter kept.
+                        e.in_main = model.s3fifo;
                         model.entries.push(e);
                     } else {
+                        // S3-FIFO: the small queue's oldest end, counter 0.
+                        e.in_main = false;
+                        e.reads = 0;
                         model.entries.insert(0, e);
+                        model.trim_ghost();
                     }
                     Ok(())
                 }
@@ -1189,6 +1371,7 @@ fn step(
                 .retain(|e| e.deadline.is_none_or(|d| d >= now));
             model.stats = Stats::default();
             model.log.clear();
+            model.ghost.clear();
         }
         Op::EvictForMemory => {
             let plan = model.evict_plan();
@@ -1199,6 +1382,15 @@ fn step(
                     prop_assert!(got);
                     model.log.pop_front();
                     model.stats.removals_dropped += 1;
+                }
+                EvictPlan::Lru if model.s3fifo => {
+                    prop_assert!(got);
+                    // S3-FIFO's step names the victim (no ghost entry: memory is short).
+                    let (i, _) = model.s3fifo_victim(None).expect("an entry");
+                    model.remove(i, RemovalCause::EvictedSize, None);
+                    if model.entries.is_empty() {
+                        model.ghost.clear();
+                    }
                 }
                 EvictPlan::Lru => {
                     prop_assert!(got);
@@ -1225,6 +1417,7 @@ fn run(setup: Setup, ops: Vec<Op>) -> Result<(), TestCaseError> {
         max_size_bytes: setup.max_size_bytes,
         max_items: setup.max_items,
         removal_log_capacity: setup.removal_log_capacity,
+        policy: setup.policy,
     };
     let seen: Option<Seen> = setup.listener.then(Seen::default);
     let mut cache = new_cache(config, &clock, setup.seed, seen.as_ref());

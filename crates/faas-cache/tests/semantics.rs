@@ -1194,6 +1194,7 @@ fn o3_snapshot_restore_keeps_entries_order_settings_and_absolute_expiry() {
             max_items: Some(10),
             max_size_bytes: Some(64 << 10),
             removal_log_capacity: 7,
+            ..Config::default()
         },
         &clock,
     );
@@ -1275,6 +1276,7 @@ fn hand_snapshot(
         max_size_bytes,
         max_items,
         16u32,
+        0u8, // LRU
         entries.len() as u64,
     );
     let mut out = postcard::to_allocvec(&head).unwrap();
@@ -1282,6 +1284,30 @@ fn hand_snapshot(
         out = postcard::to_extend(e, out).unwrap();
     }
     out
+}
+
+#[test]
+fn o3_a_version_1_snapshot_still_restores_as_lru() {
+    let clock = ManualClock::default();
+    let head = (
+        SNAPSHOT_MAGIC,
+        1u32,
+        Some(30.0f64),
+        None::<u64>,
+        Some(5u32),
+        0u32,
+        2u64,
+    );
+    let mut v1 = postcard::to_allocvec(&head).unwrap();
+    for e in [("a", &b"1"[..], None::<i128>), ("b", &b"2"[..], None)] {
+        v1 = postcard::to_extend(&e, v1).unwrap();
+    }
+    let mut r = Cache::restore(&v1, clock.clone(), (1, 1)).unwrap();
+    assert_eq!(r.policy(), faas_cache::EvictionPolicy::Lru);
+    assert_eq!(keys(&mut r), ["a", "b"]);
+    assert_eq!(r.max_items(), Some(5));
+    assert_eq!(r.default_ttl(), Some(30.0));
+    r.check_invariants().unwrap();
 }
 
 #[test]

@@ -67,6 +67,7 @@ pub fn init() -> Result<(), String> {
         max_size_bytes: Some(settings.max_bytes),
         max_items: settings.max_items,
         removal_log_capacity: 0,
+        ..Config::default()
     };
     let cache = Cache::with_clock_and_seed(config, WasiClock, seed())
         .map_err(|e| format!("L1 settings rejected: {e}"))?;

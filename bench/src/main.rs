@@ -7,15 +7,18 @@
 //! 4. linear memory against the byte budget after a fill and a churn (`memory`);
 //! 5. cold start: compile, `InstancePre`, first call, restore (`coldstart`);
 //! 6. the Python original and `cachetools` (`python`);
-//! 7. the `faas:kv-l1` tier in front of a real Redis (`kv`; needs `redis-server`).
+//! 7. the `faas:kv-l1` tier in front of a real Redis (`kv`; needs `redis-server`);
+//! 8. hit ratio of both eviction policies, `moka`, `quick_cache` and libCacheSim (`hit`).
 //!
 //! Flags: `--quick` (a smoke run into `target/bench-quick/`), `--skip-python`, `--report-only`
 //! (rebuild the report from `results.json` without measuring), `--only native,boundary,memory,
-//! cold,python,kv` (measure those sections again and keep the others from `results.json`) and
+//! cold,python,kv,hit` (measure those sections again and keep the others from `results.json`) and
 //! `--sizes 1000,1000000` (other native sizes, for investigation).
 
 mod boundary;
 mod coldstart;
+mod hitratio;
+mod hitratio_report;
 mod kv;
 mod measure;
 mod memory;
@@ -76,6 +79,11 @@ pub struct Results {
     pub cold: Vec<coldstart::ColdRow>,
     #[serde(default)]
     pub kv: Vec<kv::KvRow>,
+    #[serde(default)]
+    pub hitratio: Vec<hitratio::HitRow>,
+    /// The libCacheSim version of the hit-ratio rows (`None`: it did not run).
+    #[serde(default)]
+    pub libcachesim: Option<String>,
 }
 
 /// How much each section measures.
@@ -90,6 +98,7 @@ struct Scale {
     budgets_mib: &'static [usize],
     instances: usize,
     kv_ops: usize,
+    hit: hitratio::Plan,
 }
 
 const FULL: Scale = Scale {
@@ -103,6 +112,10 @@ const FULL: Scale = Scale {
     budgets_mib: &[1, 4, 16, 64, 128],
     instances: 50,
     kv_ops: 20_000,
+    hit: hitratio::Plan {
+        objects: 100_000,
+        requests: 1_000_000,
+    },
 };
 
 const QUICK: Scale = Scale {
@@ -116,6 +129,10 @@ const QUICK: Scale = Scale {
     budgets_mib: &[1, 4],
     instances: 5,
     kv_ops: 2_000,
+    hit: hitratio::Plan {
+        objects: 20_000,
+        requests: 100_000,
+    },
 };
 
 fn root() -> PathBuf {
@@ -240,6 +257,12 @@ fn measure_all(
     } else {
         kept(&mut previous, |r| &mut r.kv)
     };
+    let (hitratio, libcachesim) = if wanted("hit") {
+        hitratio::run(&root(), &scale.hit)?
+    } else {
+        let version = previous.as_ref().and_then(|r| r.libcachesim.clone());
+        (kept(&mut previous, |r| &mut r.hitratio), version)
+    };
     // The report's time is the measuring time of every section it shows.
     let minutes = start.elapsed().as_secs_f64() / 60.0 + earlier_minutes;
     let results = Results {
@@ -250,6 +273,8 @@ fn measure_all(
         memory,
         cold,
         kv,
+        hitratio,
+        libcachesim,
     };
     Ok(results)
 }

@@ -1,9 +1,10 @@
 //! Section 4 of the report: the component's linear memory against its byte budget, after a fill
 //! to the budget with 100-byte values and after a churn of ten budgets of mixed sizes (16 B to
 //! 64 KiB, log-uniform). Linear memory never shrinks, so the figure after the churn is the peak.
-//! Invariant: each budget runs in a fresh instance, so no figure carries another's memory.
+//! Each budget runs under both eviction policies. Invariant: each budget and policy runs in a
+//! fresh instance, so no figure carries another's memory.
 
-use faas_cache_host_test::{CacheError, Guest, Options};
+use faas_cache_host_test::{CacheError, EvictionPolicy, Guest, Options};
 
 use crate::workload::Rng;
 
@@ -11,6 +12,9 @@ pub const MIB: usize = 1 << 20;
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct MemoryRow {
+    /// `lru` or `s3-fifo` (rows written before the policy existed are LRU).
+    #[serde(default = "lru")]
+    pub policy: String,
     pub budget: usize,
     /// Linear memory after filling to the budget.
     pub after_fill: usize,
@@ -23,6 +27,10 @@ pub struct MemoryRow {
     pub out_of_memory: u64,
 }
 
+fn lru() -> String {
+    "lru".into()
+}
+
 impl MemoryRow {
     /// The bound of the issue: 1.25 x the budget plus 1 MiB of fixed cost.
     pub fn bound(&self) -> usize {
@@ -30,16 +38,19 @@ impl MemoryRow {
     }
 }
 
-fn measure(budget: usize) -> MemoryRow {
+fn measure(budget: usize, policy: EvictionPolicy) -> MemoryRow {
     let mut g = Guest::new();
-    let d = g
-        .create(&Options {
-            default_ttl: None,
-            max_size: Some(budget.to_string()),
-            max_items: None,
-            removal_log_capacity: 0,
-        })
-        .expect("create");
+    let options = Options {
+        default_ttl: None,
+        max_size: Some(budget.to_string()),
+        max_items: None,
+        removal_log_capacity: 0,
+    };
+    let d = g.create_with_policy(&options, policy).expect("create");
+    let policy = match policy {
+        EvictionPolicy::Lru => "lru",
+        EvictionPolicy::S3Fifo => "s3-fifo",
+    };
     let hundred = vec![7u8; 100];
     // About 226 accounted bytes per entry: budget / 100 writes fill it more than twice over.
     for i in 0..budget / 100 {
@@ -66,6 +77,7 @@ fn measure(budget: usize) -> MemoryRow {
         writes += 1;
     }
     let row = MemoryRow {
+        policy: policy.into(),
         budget,
         after_fill,
         after_churn: g.memory_bytes(),
@@ -75,7 +87,7 @@ fn measure(budget: usize) -> MemoryRow {
         out_of_memory: oom,
     };
     eprintln!(
-        "  budget {:>4} MiB: memory {:>6.2} MiB after fill, {:>6.2} MiB after churn (bound {:.2} MiB)",
+        "  {policy:<7} budget {:>4} MiB: memory {:>6.2} MiB after fill, {:>6.2} MiB after churn (bound {:.2} MiB)",
         budget / MIB,
         row.after_fill as f64 / MIB as f64,
         row.after_churn as f64 / MIB as f64,
@@ -86,5 +98,11 @@ fn measure(budget: usize) -> MemoryRow {
 
 pub fn run(budgets_mib: &[usize]) -> Vec<MemoryRow> {
     eprintln!("memory vs budget");
-    budgets_mib.iter().map(|b| measure(b * MIB)).collect()
+    let mut rows = Vec::new();
+    for &b in budgets_mib {
+        for policy in [EvictionPolicy::Lru, EvictionPolicy::S3Fifo] {
+            rows.push(measure(b * MIB, policy));
+        }
+    }
+    rows
 }

@@ -8,7 +8,7 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use faas_cache::{Cache, Config, ManualClock, SystemClock, Time};
+use faas_cache::{Cache, Config, EvictionPolicy, ManualClock, SystemClock, Time};
 use quick_cache::unsync::DefaultLifecycle;
 use quick_cache::UnitWeighter;
 
@@ -41,6 +41,8 @@ trait Subject: Sized {
 }
 
 type Faas = Cache<SystemClock>;
+/// The same core under S3-FIFO (reads raise a counter instead of relinking the entry).
+struct FaasS3Fifo(Cache<SystemClock>);
 type Lru = lru::LruCache<String, Vec<u8>, ahash::RandomState>;
 type Quick = quick_cache::unsync::Cache<String, Vec<u8>, UnitWeighter, ahash::RandomState>;
 type Moka = moka::sync::Cache<String, Arc<[u8]>, ahash::RandomState>;
@@ -71,6 +73,32 @@ impl Subject for Faas {
     }
     fn settled_len(&mut self) -> usize {
         self.len()
+    }
+}
+
+impl Subject for FaasS3Fifo {
+    const NAME: &'static str = "faas-cache s3-fifo";
+    type Value = Vec<u8>;
+    fn with_capacity(capacity: usize) -> Self {
+        let config = Config {
+            policy: EvictionPolicy::S3Fifo,
+            ..faas_config(capacity)
+        };
+        FaasS3Fifo(Cache::with_clock_and_seed(config, SystemClock, FAAS_SEED).expect("config"))
+    }
+    fn make_value(bytes: &[u8]) -> Vec<u8> {
+        bytes.to_vec()
+    }
+    #[inline]
+    fn get(&mut self, key: &str) -> bool {
+        std::hint::black_box(self.0.get(key).map(<[u8]>::len)).is_some()
+    }
+    #[inline]
+    fn set(&mut self, key: String, value: Vec<u8>) {
+        self.0.set(key, value).expect("an entry within the limits");
+    }
+    fn settled_len(&mut self) -> usize {
+        self.0.len()
     }
 }
 
@@ -379,6 +407,7 @@ pub fn run(sizes: &[usize], plan: Plan) -> Vec<Row> {
     for &n in sizes {
         eprintln!("native, {n} entries");
         library::<Faas>(n, plan, &mut rows);
+        library::<FaasS3Fifo>(n, plan, &mut rows);
         library::<Lru>(n, plan, &mut rows);
         library::<Quick>(n, plan, &mut rows);
         library::<Moka>(n, plan, &mut rows);

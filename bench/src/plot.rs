@@ -19,9 +19,9 @@ fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("plot: {e:?}")
 }
 
-type Series = (String, Vec<(f64, f64)>);
+pub(crate) type Series = (String, Vec<(f64, f64)>);
 
-fn line_chart(
+pub(crate) fn line_chart(
     path: &Path,
     caption: &str,
     x_desc: &str,
@@ -153,13 +153,15 @@ pub fn all(results: &Results, dir: &Path) -> Result<Vec<Written>, String> {
     }
     if !results.memory.is_empty() {
         let mib = |b: usize| b as f64 / (1 << 20) as f64;
-        let pick = |f: &dyn Fn(&crate::memory::MemoryRow) -> f64| {
+        let pick_policy = |policy: &str, f: &dyn Fn(&crate::memory::MemoryRow) -> f64| {
             results
                 .memory
                 .iter()
+                .filter(|m| m.policy == policy)
                 .map(|m| (mib(m.budget), f(m)))
                 .collect::<Vec<_>>()
         };
+        let pick = |f: &dyn Fn(&crate::memory::MemoryRow) -> f64| pick_policy("lru", f);
         let series = vec![
             ("budget".to_string(), pick(&|m| mib(m.budget))),
             (
@@ -169,6 +171,10 @@ pub fn all(results: &Results, dir: &Path) -> Result<Vec<Written>, String> {
             (
                 "after a churn of 10 budgets, 16 B - 64 KiB".to_string(),
                 pick(&|m| mib(m.after_churn)),
+            ),
+            (
+                "S3-FIFO, after the same churn".to_string(),
+                pick_policy("s3-fifo", &|m| mib(m.after_churn)),
             ),
             (
                 "bound: 1.25 x budget + 1 MiB".to_string(),
@@ -189,5 +195,6 @@ pub fn all(results: &Results, dir: &Path) -> Result<Vec<Written>, String> {
             title: "memory".into(),
         });
     }
+    written.extend(crate::hitratio_report::plots(results, dir)?);
     Ok(written)
 }

@@ -12,7 +12,7 @@ fn modified(p: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
 }
 
-fn run(cmd: &mut Command) -> Result<std::process::Output, String> {
+pub(crate) fn run(cmd: &mut Command) -> Result<std::process::Output, String> {
     eprintln!("+ {cmd:?}");
     let out = cmd
         .output()
@@ -29,7 +29,7 @@ fn run(cmd: &mut Command) -> Result<std::process::Output, String> {
 }
 
 /// Creates (or refreshes) the venv; returns its python.
-fn venv(root: &Path) -> Result<std::path::PathBuf, String> {
+pub(crate) fn venv(root: &Path) -> Result<std::path::PathBuf, String> {
     let venv = root.join("target").join("bench-venv");
     let python = venv.join("bin").join("python");
     let requirements = root.join("bench").join("python").join("requirements.txt");

@@ -1,5 +1,5 @@
 //! The one workload of every benchmark: string keys `key-<i>`, 100-byte values, seeded
-//! pseudo-random orders and a Zipf(1.0) key distribution. Invariant: everything here is
+//! pseudo-random orders and a Zipf key distribution (exponent 1.0 unless a section says other). Invariant: everything here is
 //! deterministic for a given size, so every library sees the same keys in the same order.
 
 /// Bytes per value.
@@ -59,10 +59,15 @@ pub struct Zipf {
 
 impl Zipf {
     pub fn new(n: usize) -> Zipf {
+        Zipf::with_exponent(n, 1.0)
+    }
+
+    /// Ranks `0..n` with probability proportional to 1 / (rank + 1)^alpha.
+    pub fn with_exponent(n: usize, alpha: f64) -> Zipf {
         let mut total = 0.0;
         let cumulative = (0..n)
             .map(|r| {
-                total += 1.0 / (r as f64 + 1.0);
+                total += (r as f64 + 1.0).powf(-alpha);
                 total
             })
             .collect();

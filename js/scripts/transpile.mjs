@@ -104,6 +104,16 @@ patch(
   1,
 );
 
+// The wrapper imports both exported interfaces: `cache` and `policy` (`faas:cache/policy`, the
+// S3-FIFO opt-in). A component built before the policy interface would fail only when the wrapper
+// is imported; fail the build instead.
+for (const name of ['cache', 'policy']) {
+  if (!new RegExp(`export \\{[^}]*\\bas ${name}\\b`).test(glue)) {
+    console.error(`faas-cache: the jco output exports no \`${name}\` interface; rebuild the component`);
+    process.exit(1);
+  }
+}
+
 // 5. One addition: the size of the component's linear memory, for `wasmMemoryBytes()`.
 glue += '\n/** Bytes of linear memory the component holds now. */\nexport function memoryBytes() {\n  return memory0 === undefined ? 0 : memory0.buffer.byteLength;\n}\n';
 

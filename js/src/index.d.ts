@@ -24,6 +24,15 @@ export interface FaaSCacheOptions<E extends 'bytes' | 'utf8' = 'bytes'> {
   removalLogCapacity?: number;
   /** What reads return: Uint8Array ("bytes", default) or strings decoded as UTF-8 ("utf8"). */
   encoding?: E;
+  /**
+   * What to evict when a write does not fit: "lru" (default, least recently used first) or
+   * "s3-fifo". Anything else throws `InvalidArgument`.
+   *
+   * S3-FIFO: reads only raise a counter and move nothing; `keys()` lists the small queue (new
+   * entries) oldest first, then the main queue oldest first, and `keysReversed()` the reverse.
+   * Pick it for small budgets and skewed or scan-heavy traffic, where it keeps more hits than LRU.
+   */
+  policy?: 'lru' | 's3-fifo';
 }
 
 export interface SetOptions {
@@ -63,6 +72,11 @@ export class FaaSCacheDict<E extends 'bytes' | 'utf8' = 'bytes'> implements Iter
   popItem(options?: { last?: boolean }): [string, Out<E>] | undefined;
   setDefault(key: string, value: Value): Out<E>;
   moveToEnd(key: string, last?: boolean): void;
+  /**
+   * The policy this cache evicts by (a restored cache: its snapshot's; a format-1 snapshot: "lru").
+   * Under "s3-fifo" reads move nothing and `keys()` is small queue then main queue, oldest first.
+   */
+  readonly policy: 'lru' | 's3-fifo';
   readonly size: number;
   clear(): void;
   keys(): IterableIterator<string>;

@@ -1,11 +1,11 @@
 // faas-cache for JavaScript: a Map-like wrapper over the cache component transpiled by jco.
 //
-// Invariant: this file adds no cache state of its own. Every entry, its LRU position, its expiry and
-// every counter live in the component's linear memory; the wrapper only converts arguments and
-// results (strings <-> UTF-8 bytes, seconds, bigint counters) and turns `cache-error` values into
-// `FaaSCacheError` subclasses. So the JS cache has exactly the semantics, and the snapshot format,
-// of the Rust and Spin builds.
-import { cache as component, memoryBytes } from '../generated/faas_cache.js';
+// Invariant: this file adds no cache state of its own. Every entry, its position (LRU order, or its
+// S3-FIFO queue and read counter), its expiry, every counter and the eviction policy live in the
+// component's linear memory; the wrapper only converts arguments and results (strings <-> UTF-8
+// bytes, seconds, bigint counters) and turns `cache-error` values into `FaaSCacheError` subclasses.
+// So the JS cache has exactly the semantics, and the snapshot format, of the Rust and Spin builds.
+import { cache as component, memoryBytes, policy as policyComponent } from '../generated/faas_cache.js';
 
 export { setClock } from './imports/wall-clock.js';
 
@@ -121,6 +121,18 @@ function toBytes(value) {
   throw new InvalidArgument(`values are Uint8Array or string, got ${value === null ? 'null' : typeof value}`);
 }
 
+/** A bad option value, quoted for an error message (strings in quotes, others as they print). */
+function describeValue(/** @type {unknown} */ value) {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return value.toString();
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** @param {unknown} seconds @param {string} what */
 function checkSeconds(seconds, what) {
   if (typeof seconds !== 'number') throw new InvalidArgument(`${what} must be a number of seconds`);
@@ -163,12 +175,16 @@ function statsToNumbers(stats) {
 }
 
 const DEFAULT_REMOVAL_LOG = 1024;
+/** The eviction policies of the WIT `faas:cache/policy` interface, by their WIT case names. */
+const POLICIES = ['lru', 's3-fifo'];
 /** Marks the options `restore` passes to the constructor. */
 const RESTORE = Symbol('restore');
 
 /**
- * A dictionary kept in least-recently-used order, bounded by a byte budget, an item count and
- * per-key TTLs, stored in WebAssembly linear memory.
+ * A dictionary bounded by a byte budget, an item count and per-key TTLs, stored in WebAssembly
+ * linear memory. It evicts least recently used entries first (`policy: 'lru'`, the default) or by
+ * S3-FIFO (`policy: 's3-fifo'`): then reads move nothing, and "least recently used first" in the
+ * docs below reads "small queue oldest first, then main queue oldest first".
  */
 export class FaaSCacheDict {
   /** @type {any} */
@@ -185,6 +201,7 @@ export class FaaSCacheDict {
    *   defaultTtl?: number,
    *   removalLogCapacity?: number,
    *   encoding?: 'bytes' | 'utf8',
+   *   policy?: 'lru' | 's3-fifo',
    * }} [options]
    */
   constructor(options = {}) {
@@ -200,6 +217,10 @@ export class FaaSCacheDict {
     if (!Number.isInteger(log) || log < 0 || log > 0xffff_ffff) {
       throw new InvalidArgument(`removalLogCapacity must be an integer from 0 to 4294967295, got ${log}`);
     }
+    const policy = options.policy ?? 'lru';
+    if (!POLICIES.includes(policy)) {
+      throw new InvalidArgument(`policy is "lru" or "s3-fifo", got ${describeValue(policy)}`);
+    }
     this.#encoding = encoding;
     const snapshot = /** @type {any} */ (options)[RESTORE];
     if (snapshot !== undefined) {
@@ -207,19 +228,23 @@ export class FaaSCacheDict {
       return;
     }
     if (options.defaultTtl !== undefined) checkSeconds(options.defaultTtl, 'defaultTtl');
-    this.#dict = checked(() =>
-      CacheDict.create({
-        defaultTtl: options.defaultTtl,
-        maxSize: sizeString(options.maxSizeBytes),
-        maxItems,
-        removalLogCapacity: log,
-      }),
-    );
+    const settings = {
+      defaultTtl: options.defaultTtl,
+      maxSize: sizeString(options.maxSizeBytes),
+      maxItems,
+      removalLogCapacity: log,
+    };
+    // LRU keeps `cache-dict.create`, exactly as before the policy interface existed.
+    this.#dict =
+      policy === 'lru'
+        ? checked(() => CacheDict.create(settings))
+        : checked(() => policyComponent.create(settings, policy));
   }
 
   /**
    * A cache rebuilt from `snapshot()` bytes (made here, in Rust, or in any other host): settings,
-   * entries in LRU order and absolute expiry times. Throws `CorruptSnapshot` on bad input.
+   * eviction policy, entries in their order (and S3-FIFO queues and counters) and absolute expiry
+   * times. A snapshot of format version 1 restores as LRU. Throws `CorruptSnapshot` on bad input.
    * @param {Uint8Array} bytes
    * @param {{ encoding?: 'bytes' | 'utf8' }} [options]
    */
@@ -257,7 +282,8 @@ export class FaaSCacheDict {
   }
 
   /**
-   * The live value of `key` (moved to the most-recently-used end), or undefined.
+   * The live value of `key` (moved to the most-recently-used end; under S3-FIFO, its read counter
+   * is raised and nothing moves), or undefined.
    * @param {string} key
    */
   get(key) {
@@ -346,7 +372,8 @@ export class FaaSCacheDict {
   }
 
   /**
-   * Moves a live key to the most-recently-used end (or the least, with `last = false`).
+   * Moves a live key to the most-recently-used end (or the least, with `last = false`). Under
+   * S3-FIFO: to the main queue's newest end (or the small queue's oldest end, counter 0).
    * Throws `KeyNotFound` if the key is not live.
    * @param {string} key
    * @param {boolean} [last]
@@ -356,6 +383,14 @@ export class FaaSCacheDict {
     const dict = this.#dict;
     checked(() => dict.moveToEnd(key, Boolean(last)), key);
     if (this.#listeners.size !== 0) this.#notify();
+  }
+
+  /**
+   * The policy this cache evicts by: 'lru' or 's3-fifo' (a restored cache: its snapshot's).
+   * @returns {'lru' | 's3-fifo'}
+   */
+  get policy() {
+    return policyComponent.policyOf(this.#dict);
   }
 
   /** Number of live entries. */

@@ -51,7 +51,7 @@ test('set/get/TTL/LRU/snapshot in headless Chromium', { timeout: 120_000 }, asyn
     await page.waitForFunction(() => window.faasCacheResult !== undefined, null, { timeout: 60_000 });
     const checks = await page.evaluate(() => window.faasCacheResult);
     assert.deepEqual(errors, []);
-    assert.ok(checks.length >= 9, JSON.stringify(checks));
+    assert.ok(checks.length >= 10, JSON.stringify(checks));
     for (const c of checks) assert.ok(c.ok, `${c.name}: ${c.detail}`);
   } finally {
     await browser.close();

@@ -137,6 +137,101 @@ describe('LRU order', () => {
   });
 });
 
+describe('eviction policy', () => {
+  test('the policy option and getter: lru by default, s3-fifo on request, same settings', () => {
+    assert.equal(new FaaSCacheDict().policy, 'lru');
+    assert.equal(new FaaSCacheDict({ policy: undefined }).policy, 'lru');
+    assert.equal(new FaaSCacheDict({ policy: 'lru' }).policy, 'lru');
+    const cache = new FaaSCacheDict({
+      policy: 's3-fifo',
+      maxSizeBytes: '64K',
+      maxItems: 7,
+      defaultTtl: 5,
+      encoding: 'utf8',
+    });
+    assert.equal(cache.policy, 's3-fifo');
+    assert.equal(cache.maxSizeBytes, 64 * 1024);
+    assert.equal(cache.maxItems, 7);
+    assert.equal(cache.defaultTtl, 5);
+    cache.set('k', 'v');
+    assert.equal(cache.get('k'), 'v');
+    assert.equal(cache.getTtl('k'), 5);
+  });
+
+  test('a bad policy is InvalidArgument naming the value and the allowed ones', () => {
+    for (const bad of ['fifo', 'LRU', 'S3-FIFO', 's3fifo', '', 42, true, {}]) {
+      assert.throws(
+        () => new FaaSCacheDict({ policy: /** @type {any} */ (bad) }),
+        (e) => {
+          assert.ok(e instanceof InvalidArgument && e instanceof FaaSCacheError, String(e));
+          assert.equal(e.code, 'invalid-argument');
+          assert.ok(e.message.includes(JSON.stringify(bad)), e.message);
+          assert.match(e.message, /"lru" or "s3-fifo"/);
+          return true;
+        },
+      );
+    }
+    assert.throws(() => new FaaSCacheDict({ policy: Symbol('lru') }), InvalidArgument);
+    // The component's own checks still apply to an S3-FIFO cache, mapped the same way.
+    assert.throws(() => new FaaSCacheDict({ policy: 's3-fifo', maxSizeBytes: '12X' }), /12X/);
+    assert.throws(() => new FaaSCacheDict({ policy: 's3-fifo', maxItems: 0 }), InvalidArgument);
+  });
+
+  test('S3-FIFO: reads move nothing; keys are the small queue then the main queue', () => {
+    const cache = new FaaSCacheDict({ maxItems: 4, policy: 's3-fifo', encoding: 'utf8' });
+    const events = [];
+    cache.onDelete((key, value, cause) => events.push([key, value, cause]));
+    cache.set('a', 'a').set('b', 'b').set('c', 'c').set('d', 'd');
+    assert.equal(cache.get('a'), 'a');
+    assert.deepEqual([...cache.keys()], ['a', 'b', 'c', 'd'], 'a read moves nothing');
+    // Making room for e: a (read) goes to the main queue, b (unread) is evicted into the ghost set.
+    cache.set('e', 'e');
+    assert.deepEqual([...cache.keys()], ['c', 'd', 'e', 'a']);
+    assert.equal(cache.has('b'), false);
+    assert.deepEqual(events, [['b', 'b', 'evicted-count']]);
+    // b is remembered by the ghost set, so it comes back straight into the main queue; c is evicted.
+    cache.set('b', 'b again');
+    assert.deepEqual([...cache.keys()], ['d', 'e', 'a', 'b']);
+    assert.deepEqual([...cache.keysReversed()], ['b', 'a', 'e', 'd']);
+    assert.deepEqual(events, [['b', 'b', 'evicted-count'], ['c', 'c', 'evicted-count']]);
+    assert.equal(cache.stats().evictedCount, 2);
+    assert.equal(cache.size, 4);
+  });
+
+  test('S3-FIFO: moveToEnd and popItem act on the ends of that order', () => {
+    const cache = new FaaSCacheDict({ policy: 's3-fifo', encoding: 'utf8' });
+    cache.set('a', '1').set('b', '2').set('c', '3');
+    cache.moveToEnd('a');
+    assert.deepEqual([...cache.keys()], ['b', 'c', 'a']);
+    cache.moveToEnd('c', false);
+    assert.deepEqual([...cache.keys()], ['c', 'b', 'a']);
+    assert.deepEqual(cache.popItem(), ['c', '3']);
+    assert.deepEqual(cache.popItem({ last: true }), ['a', '1']);
+    assert.deepEqual([...cache.keys()], ['b']);
+  });
+
+  test('a snapshot round trip keeps the policy, the order and what is evicted next', () => {
+    const cache = new FaaSCacheDict({ maxItems: 4, policy: 's3-fifo', encoding: 'utf8' });
+    cache.set('a', 'a').set('b', 'b').set('c', 'c').set('d', 'd');
+    cache.get('a');
+    cache.set('e', 'e');
+    const snap = cache.snapshot();
+    const restored = FaaSCacheDict.restore(snap, { encoding: 'utf8' });
+    assert.equal(restored.policy, 's3-fifo');
+    assert.deepEqual([...restored], [...cache]);
+    assert.deepEqual([...restored.keys()], ['c', 'd', 'e', 'a']);
+    assert.deepEqual(restored.snapshot(), snap);
+    // Queues and counters came along: the same writes evict the same keys in both.
+    for (const c of [cache, restored]) c.get('d');
+    for (const c of [cache, restored]) c.set('f', 'f').set('g', 'g');
+    assert.deepEqual([...restored.keys()], [...cache.keys()]);
+    assert.deepEqual(restored.snapshot(), cache.snapshot());
+    // An LRU snapshot restores as LRU.
+    const lru = new FaaSCacheDict({ maxItems: 4 }).set('x', 'y');
+    assert.equal(FaaSCacheDict.restore(lru.snapshot()).policy, 'lru');
+  });
+});
+
 describe('TTL with a fake clock', () => {
   test('defaultTtl expires entries after the TTL, not at it (E < now)', () => {
     const cache = new FaaSCacheDict({ defaultTtl: 10 });

@@ -58,7 +58,7 @@ fn shared_cache(clock: &ManualClock) -> Cache<ManualClock> {
 /// The S3-FIFO cache both languages build: ten keys fill the small queue (item limit 10, so its
 /// target is one entry); `a` is read once and `b` twice; writing `k` moves `a` and `b` to the main
 /// queue and evicts `c` into the ghost set; writing `c` again puts it straight into the main
-/// queue. Order: `d`..`k` (small), then `a`, `b`, `c` (main) with counters 1, 2, 0.
+/// queue (evicting `d`). Order: `e`..`k` (small), then `a`, `b`, `c` (main) with counters 1, 2, 0.
 fn shared_s3fifo_cache(clock: &ManualClock) -> Cache<ManualClock> {
     let config = Config {
         max_items: Some(10),

@@ -6,6 +6,9 @@
 //! 2-20 ms network call, really slept) and stores the answer. Between invocations the host calls
 //! `tick()`. On shutdown it writes a snapshot, and the next start restores it: a warm cache after
 //! a cold start. It prints hit rate, p50/p99 latency with and without the cache, and memory.
+//! Then it replays one longer request stream (no backend sleep) against two fresh caches of a
+//! small budget in the same instance, one per eviction policy (`lru`, `s3-fifo`), and prints both
+//! hit rates: what the choice of `policy.create` is worth on that traffic.
 //!
 //! Invariant: the host never holds guest state of its own; everything it reports about the cache
 //! comes from calls through the contract WIT.
@@ -20,6 +23,7 @@ use wasmtime::{Config, Engine, ResourceLimiter, Store};
 wasmtime::component::bindgen!({ path: "../../wit", world: "cache-component" });
 
 use exports::faas::cache::cache::{CacheError, Options};
+use exports::faas::cache::policy::EvictionPolicy;
 use wasi::clocks::wall_clock::Datetime;
 
 /// What the host gives each instance: the real wall clock, a random seed, and a memory gauge.
@@ -77,6 +81,9 @@ struct Settings {
     backend_ms: (f64, f64),
     snapshot: PathBuf,
     fresh: bool,
+    policy: EvictionPolicy,
+    compare_requests: usize,
+    compare_budget: String,
 }
 
 /// `target/faas-host.snapshot` at the workspace root.
@@ -89,7 +96,8 @@ fn default_snapshot_path() -> PathBuf {
 fn usage() -> ! {
     eprintln!(
         "usage: faas-host [--requests N] [--keys K] [--baseline N] [--budget SIZE] [--ttl SECONDS]\n\
-         \x20                [--backend-ms MIN..MAX] [--snapshot PATH] [--fresh]"
+         \x20                [--backend-ms MIN..MAX] [--snapshot PATH] [--fresh] [--policy lru|s3-fifo]\n\
+         \x20                [--compare-requests N] [--compare-budget SIZE]"
     );
     std::process::exit(2)
 }
@@ -104,6 +112,9 @@ fn parse_args() -> Settings {
         backend_ms: (2.0, 20.0),
         snapshot: default_snapshot_path(),
         fresh: false,
+        policy: EvictionPolicy::Lru,
+        compare_requests: 20_000,
+        compare_budget: "64K".into(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -124,6 +135,17 @@ fn parse_args() -> Settings {
             }
             "--snapshot" => s.snapshot = PathBuf::from(value()),
             "--fresh" => s.fresh = true,
+            "--policy" => {
+                s.policy = match value().as_str() {
+                    "lru" => EvictionPolicy::Lru,
+                    "s3-fifo" => EvictionPolicy::S3Fifo,
+                    _ => usage(),
+                }
+            }
+            "--compare-requests" => {
+                s.compare_requests = value().parse().unwrap_or_else(|_| usage())
+            }
+            "--compare-budget" => s.compare_budget = value(),
             _ => usage(),
         }
     }
@@ -175,10 +197,7 @@ impl Zipf {
 fn backend(key: &str, rng: &mut Rng, ms: (f64, f64)) -> Vec<u8> {
     let wait = ms.0 + (ms.1 - ms.0) * rng.unit();
     std::thread::sleep(Duration::from_secs_f64(wait / 1000.0));
-    let mut value = format!("{{\"key\":\"{key}\",\"payload\":\"").into_bytes();
-    value.resize(value.len() + 200 + (key.len() * 37) % 600, b'x');
-    value.extend_from_slice(b"\"}");
-    value
+    backend_value(key)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -194,6 +213,21 @@ fn ms(d: Duration) -> String {
 
 fn describe_error(e: &CacheError) -> String {
     format!("{e:?}")
+}
+
+fn policy_name(p: EvictionPolicy) -> &'static str {
+    match p {
+        EvictionPolicy::Lru => "lru",
+        EvictionPolicy::S3Fifo => "s3-fifo",
+    }
+}
+
+/// The value the backend would return for `key`, without its wait.
+fn backend_value(key: &str) -> Vec<u8> {
+    let mut value = format!("{{\"key\":\"{key}\",\"payload\":\"").into_bytes();
+    value.resize(value.len() + 200 + (key.len() * 37) % 600, b'x');
+    value.extend_from_slice(b"\"}");
+    value
 }
 
 fn main() -> wasmtime::Result<()> {
@@ -221,6 +255,7 @@ fn main() -> wasmtime::Result<()> {
     let instantiate = t.elapsed();
     let api = bindings.faas_cache_cache();
     let dicts = api.cache_dict();
+    let policies = bindings.faas_cache_policy();
     println!(
         "cold start: compile {} ({} byte component), link + InstancePre {}, instantiate {}",
         ms(compile),
@@ -265,11 +300,15 @@ fn main() -> wasmtime::Result<()> {
                 max_items: None,
                 removal_log_capacity: 0,
             };
-            dicts
-                .call_create(&mut store, &options)?
+            policies
+                .call_create(&mut store, &options, settings.policy)?
                 .map_err(|e| wasmtime::Error::msg(describe_error(&e)))?
         }
     };
+    println!(
+        "eviction policy: {}",
+        policy_name(policies.call_policy_of(&mut store, dict)?)
+    );
 
     // The invocations.
     let zipf = Zipf::new(settings.keys);
@@ -360,5 +399,45 @@ fn main() -> wasmtime::Result<()> {
         ms(t.elapsed())
     );
     dict.resource_drop(&mut store)?;
+
+    // The policies side by side: one stream, two fresh caches with the same small budget.
+    if settings.compare_requests > 0 {
+        let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+        let stream: Vec<usize> = (0..settings.compare_requests)
+            .map(|_| zipf.sample(&mut rng))
+            .collect();
+        let mut misses = Vec::new();
+        for policy in [EvictionPolicy::Lru, EvictionPolicy::S3Fifo] {
+            let options = Options {
+                default_ttl: Some(settings.ttl),
+                max_size: Some(settings.compare_budget.clone()),
+                max_items: None,
+                removal_log_capacity: 0,
+            };
+            let d = policies
+                .call_create(&mut store, &options, policy)?
+                .map_err(|e| wasmtime::Error::msg(describe_error(&e)))?;
+            let mut missed = 0usize;
+            for &k in &stream {
+                let key = &keys[k];
+                if dicts.call_get(&mut store, d, key)?.is_none() {
+                    missed += 1;
+                    let _ = dicts.call_set(&mut store, d, key, &backend_value(key))?;
+                }
+            }
+            d.resource_drop(&mut store)?;
+            misses.push(missed);
+        }
+        let n = stream.len().max(1) as f64;
+        println!(
+            "policies on one stream of {} requests over {} keys, {} budget: hit rate lru {:.1}%, s3-fifo {:.1}% ({:.0}% fewer backend calls)",
+            stream.len(),
+            settings.keys,
+            settings.compare_budget,
+            100.0 * (1.0 - misses[0] as f64 / n),
+            100.0 * (1.0 - misses[1] as f64 / n),
+            100.0 * (1.0 - misses[1] as f64 / misses[0].max(1) as f64)
+        );
+    }
     Ok(())
 }

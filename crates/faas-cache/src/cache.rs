@@ -374,9 +374,9 @@ impl<C: Clock> Cache<C> {
         match (&mut self.inner.queues, last) {
             (None, true) => slab.move_to_back(idx),
             (None, false) => slab.move_to_front(idx),
-            (Some(q), true) => q.to_main_newest(slab, idx),
+            (Some(q), true) => q.move_to_main_newest(slab, idx),
             (Some(q), false) => {
-                q.to_small_oldest(slab, idx);
+                q.move_to_small_oldest(slab, idx);
                 self.inner.ghost.trim(q.main_len());
             }
         }

@@ -115,7 +115,7 @@ impl Queues {
     }
 
     /// Moves `idx` to the main queue's newest end, its counter kept (the last entry of the order).
-    pub(crate) fn to_main_newest(&mut self, slab: &mut LruSlab, idx: u32) {
+    pub(crate) fn move_to_main_newest(&mut self, slab: &mut LruSlab, idx: u32) {
         self.detach(slab, idx);
         slab.move_to_back(idx);
         slab.entry_mut(idx).in_main = true;
@@ -123,7 +123,7 @@ impl Queues {
     }
 
     /// Moves `idx` to the small queue's oldest end with counter 0 (the first entry of the order).
-    pub(crate) fn to_small_oldest(&mut self, slab: &mut LruSlab, idx: u32) {
+    pub(crate) fn move_to_small_oldest(&mut self, slab: &mut LruSlab, idx: u32) {
         self.detach(slab, idx);
         slab.move_to_front(idx);
         let e = slab.entry_mut(idx);
@@ -170,7 +170,7 @@ impl Queues {
                 if slab.entry(s).reads == 0 {
                     return Some((s, true));
                 }
-                self.to_main_newest(slab, s);
+                self.move_to_main_newest(slab, s);
                 continue;
             }
             let m = main?;

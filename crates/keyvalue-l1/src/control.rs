@@ -7,7 +7,7 @@ use faas_guest_alloc::{GuardedAlloc, Reclaim};
 use crate::bindings::exports::faas::kv_l1::l1::{Guest, L1Settings, L1Stats};
 use crate::{tier, Component};
 
-/// Evicts the tier's least recently used entry.
+/// Evicts the entry the tier's policy would evict next.
 struct EvictFromTier;
 
 impl Reclaim for EvictFromTier {
@@ -41,6 +41,7 @@ impl Guest for Component {
             max_items: s.max_items,
             ttl_seconds: s.ttl_seconds,
             negative_ttl_seconds: s.negative_ttl_seconds,
+            policy: s.policy.name().to_owned(),
         })
     }
 

@@ -1,7 +1,8 @@
-//! `faas:kv-l1`: an in-process LRU/TTL tier (the `faas-cache` core) in front of
-//! `wasi:keyvalue@0.2.0-draft2`. It exports `store`, `batch` and `atomics` and imports the same
-//! three as its backend, so `wac plug app.wasm --plug faas_kv_l1.wasm` puts it between an app and
-//! whatever store the host provides, without changing the app.
+//! `faas:kv-l1`: an in-process TTL tier (the `faas-cache` core, evicting by S3-FIFO or LRU as
+//! `l1_policy` says) in front of `wasi:keyvalue@0.2.0-draft2`. It exports `store`, `batch` and
+//! `atomics` and imports the same three as its backend, so `wac plug app.wasm --plug
+//! faas_kv_l1.wasm` puts it between an app and whatever store the host provides, without
+//! changing the app.
 //!
 //! Invariants (each has a test in `examples/keyvalue-l1/tests`):
 //! - Read-through: a read L1 cannot answer goes to the backend; a value (or, with negative

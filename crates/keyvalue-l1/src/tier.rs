@@ -67,7 +67,7 @@ pub fn init() -> Result<(), String> {
         max_size_bytes: Some(settings.max_bytes),
         max_items: settings.max_items,
         removal_log_capacity: 0,
-        ..Config::default()
+        policy: settings.policy,
     };
     let cache = Cache::with_clock_and_seed(config, WasiClock, seed())
         .map_err(|e| format!("L1 settings rejected: {e}"))?;
@@ -118,7 +118,8 @@ pub fn bucket_prefix(identifier: &str) -> String {
     format!("{}:{identifier}", identifier.len())
 }
 
-/// Looks `key` up (a hit moves it to the most recently used end) and counts the outcome.
+/// Looks `key` up (a hit is a read for the policy: under LRU it moves the entry to the most
+/// recently used end, under S3-FIFO it raises the entry's read counter) and counts the outcome.
 pub fn lookup(key: &str) -> Lookup {
     with(|tier| {
         let found = match tier.cache.get(key) {
@@ -237,8 +238,8 @@ pub fn clear() {
     with(|tier| tier.cache.clear());
 }
 
-/// The allocator's reclaim hook: evicts L1's least recently used entry. False while the tier is
-/// in use or empty.
+/// The allocator's reclaim hook: evicts the entry L1's policy would evict next (the least
+/// recently used one under LRU). False while the tier is in use or empty.
 pub fn evict_one_for_memory() -> bool {
     TIER.with(|t| {
         let Ok(mut t) = t.try_borrow_mut() else {

@@ -335,34 +335,43 @@ fn an_unknown_bucket_is_no_such_store() {
     assert_eq!(g.open("nope").err(), Some(Error::NoSuchStore));
 }
 
+/// With no read in between, both policies evict the oldest write first (S3-FIFO's small queue is
+/// a FIFO, and an unread entry leaves it for eviction).
 #[test]
 fn the_byte_budget_bounds_l1_and_evicts_least_recently_used() {
     let s = server();
-    let (mut g, b) = l1(&s, &[("l1_max_size", "64K"), ("l1_max_items", "1000")]);
-    let value = vec![7u8; 1024];
-    for i in 0..200 {
-        g.set(b, &format!("k{i}"), &value).unwrap();
+    for policy in ["lru", "s3-fifo"] {
+        let config = [
+            ("l1_max_size", "64K"),
+            ("l1_max_items", "1000"),
+            ("l1_policy", policy),
+        ];
+        let (mut g, b) = l1(&s, &config);
+        let value = vec![7u8; 1024];
+        for i in 0..200 {
+            g.set(b, &format!("k{i}"), &value).unwrap();
+        }
+        let st = g.stats();
+        assert!(st.bytes <= 64 * 1024, "{policy}: {} bytes", st.bytes);
+        assert!(
+            st.entries < 200 && st.entries > 40,
+            "{policy}: {} entries",
+            st.entries
+        );
+        let trips = g.round_trips();
+        assert_eq!(g.get(b, "k199").unwrap().map(|v| v.len()), Some(1024));
+        assert_eq!(g.round_trips(), trips, "the newest entry is still in L1");
+        assert_eq!(g.get(b, "k0").unwrap().map(|v| v.len()), Some(1024));
+        assert_eq!(
+            g.round_trips(),
+            trips + 1,
+            "the oldest was evicted, Redis has it"
+        );
+        // A value larger than the whole budget is written through and simply not cached.
+        let huge = vec![1u8; 100 * 1024];
+        g.set(b, "k199", &huge).unwrap();
+        assert_eq!(g.get(b, "k199").unwrap().map(|v| v.len()), Some(100 * 1024));
     }
-    let st = g.stats();
-    assert!(st.bytes <= 64 * 1024, "{} bytes", st.bytes);
-    assert!(
-        st.entries < 200 && st.entries > 40,
-        "{} entries",
-        st.entries
-    );
-    let trips = g.round_trips();
-    assert_eq!(g.get(b, "k199").unwrap().map(|v| v.len()), Some(1024));
-    assert_eq!(g.round_trips(), trips, "the newest entry is still in L1");
-    assert_eq!(g.get(b, "k0").unwrap().map(|v| v.len()), Some(1024));
-    assert_eq!(
-        g.round_trips(),
-        trips + 1,
-        "the oldest was evicted, Redis has it"
-    );
-    // A value larger than the whole budget is written through and simply not cached.
-    let huge = vec![1u8; 100 * 1024];
-    g.set(b, "k199", &huge).unwrap();
-    assert_eq!(g.get(b, "k199").unwrap().map(|v| v.len()), Some(100 * 1024));
 }
 
 #[test]
@@ -374,12 +383,17 @@ fn settings_come_from_wasi_config_and_bad_values_are_named_errors() {
             ("l1_max_size", "1M"),
             ("l1_ttl_seconds", "2.5"),
             ("l1_negative_ttl_seconds", "0.5"),
+            ("l1_policy", "LRU"),
         ],
     );
     let set = g.settings().unwrap();
     assert_eq!(set.max_bytes, 1 << 20);
     assert_eq!((set.ttl_seconds, set.negative_ttl_seconds), (2.5, 0.5));
     assert_eq!(set.max_items, None);
+    assert_eq!(
+        set.policy, "lru",
+        "ASCII case ignored, reported by its name"
+    );
 
     for (key, bad) in [
         ("l1_max_size", "12X"),
@@ -387,6 +401,8 @@ fn settings_come_from_wasi_config_and_bad_values_are_named_errors() {
         ("l1_ttl_seconds", "-1"),
         ("l1_negative_ttl_seconds", "NaN"),
         ("l1_negative_ttl_seconds", "6"),
+        ("l1_policy", "lfu"),
+        ("l1_policy", ""),
     ] {
         let mut g = L1Guest::new(&s.url(), &[(key, bad)]);
         match g.open("default") {
@@ -394,6 +410,16 @@ fn settings_come_from_wasi_config_and_bad_values_are_named_errors() {
             other => panic!("{key}={bad}: expected an error, got {other:?}"),
         }
         assert!(g.settings().is_err());
+    }
+    let mut g = L1Guest::new(&s.url(), &[("l1_policy", "fifo")]);
+    match g.settings() {
+        Err(m) => assert!(
+            ["l1_policy", "\"fifo\"", "\"lru\"", "\"s3-fifo\""]
+                .iter()
+                .all(|part| m.contains(part)),
+            "names the key, the value and the allowed values: {m}"
+        ),
+        other => panic!("l1_policy=fifo: expected an error, got {other:?}"),
     }
 
     let mut g = L1Guest::new(&s.url(), &[]);
@@ -413,6 +439,86 @@ fn settings_come_from_wasi_config_and_bad_values_are_named_errors() {
         ),
         (16 << 20, 5.0, 0.0)
     );
+    assert_eq!(defaults.policy, "s3-fifo", "the default policy");
+}
+
+/// Reads through, hits and read-your-writes do not depend on the eviction policy.
+#[test]
+fn read_through_and_read_your_writes_hold_under_either_policy() {
+    let s = server();
+    for policy in ["lru", "s3-fifo"] {
+        let _: () = behind(&s).flushall().unwrap();
+        let (mut g, b) = l1(&s, &[("l1_policy", policy)]);
+        assert_eq!(g.settings().unwrap().policy, policy);
+        let _: () = behind(&s).set("default:r", "v0").unwrap();
+        assert_eq!(g.get(b, "r"), Ok(some("v0")));
+        let trips = g.round_trips();
+        assert_eq!(g.get(b, "r"), Ok(some("v0")));
+        assert_eq!(g.exists(b, "r"), Ok(true));
+        assert_eq!(
+            g.round_trips(),
+            trips,
+            "{policy}: hits make no backend call"
+        );
+        g.set(b, "k", b"v1").unwrap();
+        assert_eq!(g.get(b, "k"), Ok(some("v1")));
+        g.set(b, "k", b"v2").unwrap();
+        assert_eq!(g.get(b, "k"), Ok(some("v2")));
+        g.set_many(b, &[("k", b"v3")]).unwrap();
+        assert_eq!(
+            g.get_many(b, &["k", "r"]),
+            Ok(vec![
+                ("k".to_owned(), some("v3")),
+                ("r".to_owned(), some("v0")),
+            ])
+        );
+        g.delete(b, "k").unwrap();
+        assert_eq!(g.get(b, "k"), Ok(None));
+        let st = g.stats();
+        assert_eq!((st.hits, st.misses), (6, 2), "{policy}");
+    }
+}
+
+/// Under a 64 KiB budget (about 55 entries of 1 KiB), a key read a few times and then a scan of
+/// 200 keys read once each: LRU evicts the hot key with the rest, S3-FIFO keeps it (it was read
+/// while in the small queue, so it moved to the main queue; the scan's keys leave the small
+/// queue unread, for eviction).
+#[test]
+fn under_s3_fifo_a_key_read_again_survives_a_scan_that_evicts_it_under_lru() {
+    let s = server();
+    let value = vec![5u8; 1024];
+    let mut direct = behind(&s);
+    let _: () = direct.set("default:hot", &value).unwrap();
+    for i in 0..200 {
+        let _: () = direct.set(format!("default:scan{i}"), &value).unwrap();
+    }
+    for (policy, hot_survives) in [("lru", false), ("s3-fifo", true)] {
+        let config = [("l1_max_size", "64K"), ("l1_policy", policy)];
+        let (mut g, b) = l1(&s, &config);
+        for _ in 0..4 {
+            assert_eq!(g.get(b, "hot"), Ok(Some(value.clone())));
+        }
+        for i in 0..200 {
+            assert_eq!(g.get(b, &format!("scan{i}")), Ok(Some(value.clone())));
+        }
+        let st = g.stats();
+        assert_eq!((st.hits, st.misses), (3, 201), "{policy}: the scan missed");
+        assert!(st.bytes <= 64 * 1024, "{policy}: {} bytes", st.bytes);
+        assert!(st.entries > 40, "{policy}: {} entries", st.entries);
+        let trips = g.round_trips();
+        assert_eq!(g.get(b, "hot"), Ok(Some(value.clone())));
+        let survived = g.round_trips() == trips;
+        assert_eq!(
+            survived, hot_survives,
+            "{policy}: the hot key after the scan"
+        );
+        // The newest scan key is in L1 under both; the oldest was evicted under both.
+        let trips = g.round_trips();
+        assert_eq!(g.get(b, "scan199"), Ok(Some(value.clone())));
+        assert_eq!(g.round_trips(), trips, "{policy}: the newest scan key");
+        assert_eq!(g.get(b, "scan0"), Ok(Some(value.clone())));
+        assert_eq!(g.round_trips(), trips + 1, "{policy}: the oldest scan key");
+    }
 }
 
 #[test]

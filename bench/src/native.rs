@@ -326,6 +326,50 @@ fn library<S: Subject>(n: usize, plan: Plan, rows: &mut Vec<Row>) {
     push("mixed_zipf", mixed);
 }
 
+/// The two policies of the same core, for the policy targets: get-hit and evicting set, with the
+/// runs of the two interleaved (LRU, S3-FIFO, LRU, ...) so that a noisy neighbour slows both
+/// alike. Rows `get_hit_ab` and `set_evict_ab`.
+fn policy_ab(n: usize, plan: Plan, rows: &mut Vec<Row>) {
+    let bytes = value();
+    let present = shuffled_keys(0, n);
+    let mut lru = filled::<Faas>(n, n, &bytes);
+    let mut s3 = filled::<FaasS3Fifo>(n, n, &bytes);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..plan.runs.max(1) {
+        a.push(lookups(&mut lru, &present, plan.ops).0);
+        b.push(lookups(&mut s3, &present, plan.ops).0);
+    }
+    drop((lru, s3));
+    let evict_keys: Vec<String> = (n..3 * n).map(key).collect();
+    let (mut c, mut d) = (Vec::new(), Vec::new());
+    for _ in 0..plan.runs.max(1) {
+        let mut lru = filled::<Faas>(n / 2, n / 2, &bytes);
+        c.push(writes(
+            &mut lru,
+            owned_pairs::<Faas>(&evict_keys, plan.ops, &bytes),
+        ));
+        let mut s3 = filled::<FaasS3Fifo>(n / 2, n / 2, &bytes);
+        d.push(writes(
+            &mut s3,
+            owned_pairs::<FaasS3Fifo>(&evict_keys, plan.ops, &bytes),
+        ));
+    }
+    for (library, op, runs) in [
+        (Faas::NAME, "get_hit_ab", a),
+        (FaasS3Fifo::NAME, "get_hit_ab", b),
+        (Faas::NAME, "set_evict_ab", c),
+        (FaasS3Fifo::NAME, "set_evict_ab", d),
+    ] {
+        let sample = Sample::of(runs);
+        eprintln!(
+            "  {library:<18} {op:<12} {n:>9} entries: {:>9.1} ns/op (spread {:.0}%)",
+            sample.ns,
+            sample.spread * 100.0
+        );
+        rows.push(Row::new(library, op, n, sample));
+    }
+}
+
 /// TTL purge of k = n/10 expired entries among n: `faas-cache` with a manual clock.
 fn faas_ttl_purge(n: usize, runs: usize) -> Sample {
     let k = (n / 10).max(1);
@@ -408,6 +452,7 @@ pub fn run(sizes: &[usize], plan: Plan) -> Vec<Row> {
         eprintln!("native, {n} entries");
         library::<Faas>(n, plan, &mut rows);
         library::<FaasS3Fifo>(n, plan, &mut rows);
+        policy_ab(n, plan, &mut rows);
         library::<Lru>(n, plan, &mut rows);
         library::<Quick>(n, plan, &mut rows);
         library::<Moka>(n, plan, &mut rows);

@@ -971,9 +971,10 @@ impl Inner {
             } else {
                 RemovalCause::EvictedCount
             };
-            let hash = from_small.then(|| self.index.hash(&self.slab.entry(victim).key));
-            self.discard(victim, cause);
-            if let (Some(hash), Some(q)) = (hash, &self.queues) {
+            // One hash for the index and, for a victim from the small queue, the ghost set.
+            let hash = self.index.hash(&self.slab.entry(victim).key);
+            self.discard_hashed(victim, cause, hash);
+            if let (true, Some(q)) = (from_small, &self.queues) {
                 self.ghost.insert(hash, q.main_len());
             }
         }
@@ -1016,11 +1017,17 @@ impl Inner {
 
     /// Detaches a slot from every structure and updates bytes and stats; the caller reports it.
     fn take(&mut self, idx: u32, cause: RemovalCause) -> Entry {
+        let hash = self.index.hash(&self.slab.entry(idx).key);
+        self.take_hashed(idx, cause, hash)
+    }
+
+    /// `take` for a slot whose key hashes to `hash` (computed once by the caller).
+    fn take_hashed(&mut self, idx: u32, cause: RemovalCause, hash: u64) -> Entry {
         if let Some(q) = &mut self.queues {
             q.detach(&self.slab, idx);
             self.ghost.trim(q.main_len());
         }
-        self.index.remove(&self.slab, idx);
+        self.index.remove_hashed(idx, hash);
         if self.slab.entry(idx).heap_pos != NIL {
             self.heap.remove(&mut self.slab, idx);
         }
@@ -1043,7 +1050,13 @@ impl Inner {
 
     /// Removes a slot and reports it, handing the key and value to the record.
     fn discard(&mut self, idx: u32, cause: RemovalCause) {
-        let entry = self.take(idx, cause);
+        let hash = self.index.hash(&self.slab.entry(idx).key);
+        self.discard_hashed(idx, cause, hash);
+    }
+
+    /// `discard` for a slot whose key hashes to `hash`.
+    fn discard_hashed(&mut self, idx: u32, cause: RemovalCause, hash: u64) {
+        let entry = self.take_hashed(idx, cause, hash);
         self.record(Removal {
             key: entry.key.into_string(),
             value: entry.value.into_vec(),

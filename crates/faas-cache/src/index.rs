@@ -73,9 +73,9 @@ impl KeyIndex {
             .insert_unique(hash, idx, |&i| hasher.hash_one(&*slab.entry(i).key));
     }
 
-    /// Removes the slot `idx` (call before the slab frees it).
-    pub(crate) fn remove(&mut self, slab: &LruSlab, idx: u32) {
-        let hash = self.hash(&slab.entry(idx).key);
+    /// Removes the slot `idx`, whose key hashes to `hash` (call before the slab frees it).
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    pub(crate) fn remove_hashed(&mut self, idx: u32, hash: u64) {
         if let Ok(found) = self.table.find_entry(hash, |&i| i == idx) {
             found.remove();
         }

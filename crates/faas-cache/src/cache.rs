@@ -974,8 +974,11 @@ impl Inner {
             // One hash for the index and, for a victim from the small queue, the ghost set.
             let hash = self.index.hash(&self.slab.entry(victim).key);
             self.discard_hashed(victim, cause, hash);
+            // (With an empty main queue the ghost set may remember nothing.)
             if let (true, Some(q)) = (from_small, &self.queues) {
-                self.ghost.insert(hash, q.main_len());
+                if q.main_len() > 0 {
+                    self.ghost.insert(hash, q.main_len());
+                }
             }
         }
     }
@@ -1025,7 +1028,9 @@ impl Inner {
     fn take_hashed(&mut self, idx: u32, cause: RemovalCause, hash: u64) -> Entry {
         if let Some(q) = &mut self.queues {
             q.detach(&self.slab, idx);
-            self.ghost.trim(q.main_len());
+            if self.ghost.len() > q.main_len() {
+                self.ghost.trim(q.main_len());
+            }
         }
         self.index.remove_hashed(idx, hash);
         if self.slab.entry(idx).heap_pos != NIL {

@@ -45,6 +45,7 @@ fn table_hash(fp: u32) -> u64 {
 
 impl GhostSet {
     /// How many keys it remembers.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn len(&self) -> u32 {
         self.live
     }

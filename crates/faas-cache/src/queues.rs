@@ -45,6 +45,7 @@ impl Default for Queues {
 }
 
 impl Queues {
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn main_len(&self) -> u32 {
         self.main_len
     }
@@ -55,6 +56,7 @@ impl Queues {
     }
 
     /// Whether the small queue holds at least its target.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn small_at_target(&self, limits: Limits) -> bool {
         limits
             .bytes
@@ -66,6 +68,7 @@ impl Queues {
 
     /// Links a new entry at the newest end of the main queue (`to_main`) or of the small queue.
     /// Call `slab.try_reserve_one` first.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn push(&mut self, slab: &mut LruSlab, mut entry: Entry, to_main: bool) -> u32 {
         entry.in_main = to_main;
         if to_main {
@@ -79,6 +82,7 @@ impl Queues {
         }
     }
 
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn attach_main(&mut self, idx: u32) {
         if self.main_head == NIL {
             self.main_head = idx;
@@ -87,6 +91,7 @@ impl Queues {
     }
 
     /// Unlinks `idx` from the queue counts; call before the slab moves or frees it.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn detach(&mut self, slab: &LruSlab, idx: u32) {
         let e = slab.entry(idx);
         if e.in_main {
@@ -101,6 +106,7 @@ impl Queues {
     }
 
     /// An entry of the small queue changed size from `old` to `new` accounted bytes.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn resized(&mut self, slab: &LruSlab, idx: u32, old: u64, new: u64) {
         if !slab.entry(idx).in_main {
             self.small_bytes = self.small_bytes - old + new;
@@ -134,6 +140,7 @@ impl Queues {
     }
 
     /// The oldest small entry other than `keep`.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn small_candidate(&self, slab: &LruSlab, keep: Option<u32>) -> Option<u32> {
         let head = slab.head().filter(|&h| h != self.main_head)?;
         if Some(head) != keep {
@@ -143,6 +150,7 @@ impl Queues {
     }
 
     /// The oldest main entry other than `keep`.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn main_candidate(&self, slab: &LruSlab, keep: Option<u32>) -> Option<u32> {
         let head = (self.main_head != NIL).then_some(self.main_head)?;
         if Some(head) != keep {
@@ -157,6 +165,7 @@ impl Queues {
     /// queue, so its key joins the ghost set); otherwise the main queue's oldest entry is the
     /// victim if its counter is 0, else goes to the main queue's newest end with the counter
     /// lowered. `None` when nothing but `keep` is left.
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn next_victim(
         &mut self,
         slab: &mut LruSlab,
@@ -184,6 +193,7 @@ impl Queues {
     }
 
     /// Moves a main entry to the main queue's newest end (the queue stays where it is).
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     fn recycle(&mut self, slab: &mut LruSlab, idx: u32) {
         if self.main_head == idx {
             match slab.next(idx) {

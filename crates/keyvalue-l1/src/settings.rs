@@ -21,9 +21,9 @@ pub const POLICY_KEY: &str = "l1_policy";
 pub const DEFAULT_MAX_SIZE: &str = "16M";
 pub const DEFAULT_TTL_SECONDS: f64 = 5.0;
 pub const DEFAULT_NEGATIVE_TTL_SECONDS: f64 = 0.0;
-/// S3-FIFO, not the core's LRU: on Zipf traffic with a budget of 1% of the keys it misses ~40%
-/// of reads against LRU's ~49.5% (libCacheSim; this repository's own figures are to go in a
-/// hit-ratio section of BENCHMARKS.md), and a read moves nothing, so a hit relinks no list.
+/// S3-FIFO, not the core's LRU: on Zipf 1.0 traffic with 1% of the keys cached it misses 40.3%
+/// of reads against LRU's 49.4% (BENCHMARKS.md, section 8: 18% fewer backend round trips), and a
+/// read moves nothing, so a hit relinks no list.
 pub const DEFAULT_POLICY: EvictionPolicy = EvictionPolicy::S3Fifo;
 
 /// The settings in force.

@@ -933,17 +933,13 @@ fn the_clock_is_read_only_when_a_deadline_matters() {
     let mut g = Guest::new();
     let d = cache(&mut g, |_| {});
     g.set(d, "a", b"v").unwrap();
-    let before = g.store.data().clock_reads;
+    let before = g.clock_reads();
     for _ in 0..10 {
         g.get(d, "a");
     }
-    assert_eq!(
-        g.store.data().clock_reads,
-        before,
-        "entries without TTL need no clock"
-    );
+    assert_eq!(g.clock_reads(), before, "entries without TTL need no clock");
     g.set_with_expiry(d, "t", b"v", Expiry::Ttl(1.0)).unwrap();
-    let before = g.store.data().clock_reads;
+    let before = g.clock_reads();
     g.get(d, "t");
-    assert_eq!(g.store.data().clock_reads, before + 1, "one read per call");
+    assert_eq!(g.clock_reads(), before + 1, "one read per call");
 }

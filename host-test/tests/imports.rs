@@ -2,11 +2,11 @@
 //! contract world names, nothing from wasi:cli, wasi:io or wasi:filesystem; its exports are the
 //! world's two interfaces, `cache` and `policy`. Also reports the size.
 
-use faas_cache_host_test::engine_and_component;
+use faas_cache_host_test::{component, engine};
 
 #[test]
 fn imports_only_the_wall_clock_and_the_insecure_seed() {
-    let (engine, component) = engine_and_component();
+    let (engine, component) = (engine(), component());
     let ty = component.component_type();
     let mut imports: Vec<String> = ty
         .imports(engine)

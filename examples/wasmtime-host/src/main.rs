@@ -13,63 +13,10 @@
 //! Invariant: the host never holds guest state of its own; everything it reports about the cache
 //! comes from calls through the contract WIT.
 
-use std::hash::BuildHasher;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use wasmtime::component::{Component, HasSelf, Linker, ResourceAny};
-use wasmtime::{Config, Engine, ResourceLimiter, Store};
-
-wasmtime::component::bindgen!({ path: "../../wit", world: "cache-component" });
-
-use exports::faas::cache::cache::{CacheError, Options};
-use exports::faas::cache::policy::EvictionPolicy;
-use wasi::clocks::wall_clock::Datetime;
-
-/// What the host gives each instance: the real wall clock, a random seed, and a memory gauge.
-struct Host {
-    memory_bytes: usize,
-}
-
-impl wasi::clocks::wall_clock::Host for Host {
-    fn now(&mut self) -> Datetime {
-        let t = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        Datetime {
-            seconds: t.as_secs(),
-            nanoseconds: t.subsec_nanos(),
-        }
-    }
-    fn resolution(&mut self) -> Datetime {
-        Datetime {
-            seconds: 0,
-            nanoseconds: 1_000,
-        }
-    }
-}
-
-impl wasi::random::insecure_seed::Host for Host {
-    fn insecure_seed(&mut self) -> (u64, u64) {
-        let state = std::collections::hash_map::RandomState::new();
-        (state.hash_one(1u64), state.hash_one(2u64))
-    }
-}
-
-impl ResourceLimiter for Host {
-    fn memory_growing(
-        &mut self,
-        _: usize,
-        desired: usize,
-        _: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        self.memory_bytes = desired;
-        Ok(true)
-    }
-    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(true)
-    }
-}
+use faas_cache_host::{CacheError, CacheId, EvictionPolicy, Host, Options};
 
 /// Command-line settings.
 struct Settings {
@@ -135,13 +82,7 @@ fn parse_args() -> Settings {
             }
             "--snapshot" => s.snapshot = PathBuf::from(value()),
             "--fresh" => s.fresh = true,
-            "--policy" => {
-                s.policy = match value().as_str() {
-                    "lru" => EvictionPolicy::Lru,
-                    "s3-fifo" => EvictionPolicy::S3Fifo,
-                    _ => usage(),
-                }
-            }
+            "--policy" => s.policy = EvictionPolicy::from_name(&value()).unwrap_or_else(|| usage()),
             "--compare-requests" => {
                 s.compare_requests = value().parse().unwrap_or_else(|_| usage())
             }
@@ -215,13 +156,6 @@ fn describe_error(e: &CacheError) -> String {
     format!("{e:?}")
 }
 
-fn policy_name(p: EvictionPolicy) -> &'static str {
-    match p {
-        EvictionPolicy::Lru => "lru",
-        EvictionPolicy::S3Fifo => "s3-fifo",
-    }
-}
-
 /// The value the backend would return for `key`, without its wait.
 fn backend_value(key: &str) -> Vec<u8> {
     let mut value = format!("{{\"key\":\"{key}\",\"payload\":\"").into_bytes();
@@ -236,47 +170,33 @@ fn main() -> wasmtime::Result<()> {
         let _ = std::fs::remove_file(&settings.snapshot);
     }
 
-    // Cold start: compile once, pre-instantiate once, instantiate once.
+    // Cold start: compile and pre-instantiate once (`Host`), instantiate once.
     let t = Instant::now();
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    let engine = Engine::new(&config)?;
-    let component = Component::new(&engine, faas_cache_artifact::COMPONENT)?;
+    let host = Host::builder().policy(settings.policy).build()?;
     let compile = t.elapsed();
     let t = Instant::now();
-    let mut linker = Linker::<Host>::new(&engine);
-    CacheComponent::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h)?;
-    let pre = CacheComponentPre::new(linker.instantiate_pre(&component)?)?;
-    let link = t.elapsed();
-    let t = Instant::now();
-    let mut store = Store::new(&engine, Host { memory_bytes: 0 });
-    store.limiter(|h| h as &mut dyn ResourceLimiter);
-    let bindings = pre.instantiate(&mut store)?;
+    let mut instance = host.instantiate()?;
     let instantiate = t.elapsed();
-    let api = bindings.faas_cache_cache();
-    let dicts = api.cache_dict();
-    let policies = bindings.faas_cache_policy();
     println!(
-        "cold start: compile {} ({} byte component), link + InstancePre {}, instantiate {}",
+        "cold start: compile + link + InstancePre {} ({} byte component), instantiate {}",
         ms(compile),
-        faas_cache_artifact::COMPONENT.len(),
-        ms(link),
+        faas_cache_host::COMPONENT.len(),
         ms(instantiate)
     );
 
     // Warm restart: restore the previous run's snapshot if there is one.
     let t = Instant::now();
-    let restored: Option<ResourceAny> = match std::fs::read(&settings.snapshot) {
-        Ok(bytes) => match dicts.call_restore(&mut store, &bytes)? {
-            Ok(dict) => {
-                let n = dicts.call_len(&mut store, dict)?;
+    let restored: Option<CacheId> = match std::fs::read(&settings.snapshot) {
+        Ok(bytes) => match instance.restore(&bytes) {
+            Ok(id) => {
+                let n = instance.cache(id).len();
                 println!(
                     "warm start: restored {n} live entries from {} ({} bytes) in {}",
                     settings.snapshot.display(),
                     bytes.len(),
                     ms(t.elapsed())
                 );
-                Some(dict)
+                Some(id)
             }
             Err(e) => {
                 println!(
@@ -291,24 +211,17 @@ fn main() -> wasmtime::Result<()> {
             None
         }
     };
-    let dict = match restored {
-        Some(dict) => dict,
-        None => {
-            let options = Options {
-                default_ttl: Some(settings.ttl),
-                max_size: Some(settings.budget.clone()),
-                max_items: None,
-                removal_log_capacity: 0,
-            };
-            policies
-                .call_create(&mut store, &options, settings.policy)?
-                .map_err(|e| wasmtime::Error::msg(describe_error(&e)))?
-        }
+    let id = match restored {
+        Some(id) => id,
+        None => instance
+            .create(
+                &Options::new()
+                    .default_ttl(settings.ttl)
+                    .max_size(&settings.budget),
+            )
+            .map_err(|e| wasmtime::Error::msg(describe_error(&e)))?,
     };
-    println!(
-        "eviction policy: {}",
-        policy_name(policies.call_policy_of(&mut store, dict)?)
-    );
+    println!("eviction policy: {}", instance.cache(id).policy().name());
 
     // The invocations.
     let zipf = Zipf::new(settings.keys);
@@ -321,11 +234,11 @@ fn main() -> wasmtime::Result<()> {
     for i in 0..settings.requests {
         let key = &keys[zipf.sample(&mut rng)];
         let t = Instant::now();
-        let hit = match dicts.call_get(&mut store, dict, key)? {
+        let hit = match instance.cache(id).get(key) {
             Some(_value) => true,
             None => {
                 let value = backend(key, &mut rng, settings.backend_ms);
-                if let Err(e) = dicts.call_set(&mut store, dict, key, &value)? {
+                if let Err(e) = instance.cache(id).set(key, &value) {
                     eprintln!("set {key}: {}", describe_error(&e));
                 }
                 false
@@ -339,7 +252,7 @@ fn main() -> wasmtime::Result<()> {
             }
         }
         // Idle time between invocations: reclaim expired entries (O(k log n), usually k = 0).
-        api.call_tick(&mut store)?;
+        instance.tick();
     }
     let served = served.elapsed();
 
@@ -355,9 +268,8 @@ fn main() -> wasmtime::Result<()> {
     with_cache.sort();
     without.sort();
 
-    let stats = dicts.call_stats(&mut store, dict)?;
-    let bytes = dicts.call_byte_size(&mut store, dict)?;
-    let len = dicts.call_len(&mut store, dict)?;
+    let mut cache = instance.cache(id);
+    let (stats, bytes, len) = (cache.stats(), cache.byte_size(), cache.len());
     println!(
         "{} invocations over {} keys (Zipf 1.0) in {:.2} s: hit rate {:.1}% (first {first}: {:.0}%)",
         settings.requests,
@@ -382,12 +294,12 @@ fn main() -> wasmtime::Result<()> {
          linear memory {:.2} MiB",
         settings.budget,
         stats.evicted_size,
-        store.data().memory_bytes as f64 / 1048576.0
+        instance.memory_bytes() as f64 / 1048576.0
     );
 
     // Shutdown: keep the cache for the next start.
     let t = Instant::now();
-    let snapshot = dicts.call_snapshot(&mut store, dict)?;
+    let snapshot = instance.cache(id).snapshot();
     if let Some(dir) = settings.snapshot.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -398,7 +310,7 @@ fn main() -> wasmtime::Result<()> {
         settings.snapshot.display(),
         ms(t.elapsed())
     );
-    dict.resource_drop(&mut store)?;
+    instance.drop_cache(id);
 
     // The policies side by side: one stream, two fresh caches with the same small budget.
     if settings.compare_requests > 0 {
@@ -408,24 +320,22 @@ fn main() -> wasmtime::Result<()> {
             .collect();
         let mut misses = Vec::new();
         for policy in [EvictionPolicy::Lru, EvictionPolicy::S3Fifo] {
-            let options = Options {
-                default_ttl: Some(settings.ttl),
-                max_size: Some(settings.compare_budget.clone()),
-                max_items: None,
-                removal_log_capacity: 0,
-            };
-            let d = policies
-                .call_create(&mut store, &options, policy)?
+            let options = Options::new()
+                .default_ttl(settings.ttl)
+                .max_size(&settings.compare_budget);
+            let d = instance
+                .create_with_policy(&options, policy)
                 .map_err(|e| wasmtime::Error::msg(describe_error(&e)))?;
             let mut missed = 0usize;
             for &k in &stream {
                 let key = &keys[k];
-                if dicts.call_get(&mut store, d, key)?.is_none() {
+                let mut cache = instance.cache(d);
+                if cache.get(key).is_none() {
                     missed += 1;
-                    let _ = dicts.call_set(&mut store, d, key, &backend_value(key))?;
+                    let _ = cache.set(key, &backend_value(key));
                 }
             }
-            d.resource_drop(&mut store)?;
+            instance.drop_cache(d);
             misses.push(missed);
         }
         let n = stream.len().max(1) as f64;

@@ -30,10 +30,9 @@ fn main() {
     println!(
         "faas:cache component: {} bytes, imports {:?}, compiled and instantiated in {:.0} ms\n",
         faas_cache_artifact::COMPONENT.len(),
-        faas_cache_host_test::engine_and_component()
-            .1
+        faas_cache_host_test::component()
             .component_type()
-            .imports(&faas_cache_host_test::engine_and_component().0)
+            .imports(faas_cache_host_test::engine())
             .map(|(n, _)| n.to_string())
             .collect::<Vec<_>>(),
         started.elapsed().as_secs_f64() * 1e3

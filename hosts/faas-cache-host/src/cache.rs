@@ -1,0 +1,165 @@
+//! [`Cache`]: one cache of an [`Instance`], with a plain Rust method per call of the
+//! `faas:cache/cache` contract (`wit/cache.wit`, whose comments are the spec of each call).
+//! Invariant: each method is exactly one call into the guest; a trap panics (see
+//! [`crate::instance`]), a contract error comes back as the contract's error value.
+
+use crate::bindings::{BatchError, CacheError, EvictionPolicy, Expiry, Removal, Stats};
+use crate::instance::{trapped, CacheId, Instance};
+
+/// A view of the cache `id` in `instance`, borrowed for a few calls.
+pub struct Cache<'i> {
+    instance: &'i mut Instance,
+    id: CacheId,
+}
+
+macro_rules! call {
+    ($self:ident, $method:ident $(, $arg:expr)*) => {{
+        let (bindings, store) = $self.instance.bindings();
+        bindings
+            .faas_cache_cache()
+            .cache_dict()
+            .$method(store, $self.id.0 $(, $arg)*)
+            .unwrap_or_else(trapped(stringify!($method)))
+    }};
+}
+
+impl<'i> Cache<'i> {
+    pub(crate) fn new(instance: &'i mut Instance, id: CacheId) -> Cache<'i> {
+        Cache { instance, id }
+    }
+
+    /// The cache's id in its instance.
+    pub fn id(&self) -> CacheId {
+        self.id
+    }
+
+    /// The value of a live `key` (a hit makes it most recently used).
+    pub fn get(&mut self, key: &str) -> Option<Vec<u8>> {
+        call!(self, call_get, key)
+    }
+    /// The value of a live `key`, without touching its place.
+    pub fn peek(&mut self, key: &str) -> Option<Vec<u8>> {
+        call!(self, call_peek, key)
+    }
+    pub fn contains(&mut self, key: &str) -> bool {
+        call!(self, call_contains, key)
+    }
+    /// Stores `value` under `key` with the default TTL.
+    pub fn set(&mut self, key: &str, value: &[u8]) -> Result<(), CacheError> {
+        call!(self, call_set, key, value)
+    }
+    pub fn set_with_expiry(
+        &mut self,
+        key: &str,
+        value: &[u8],
+        expiry: Expiry,
+    ) -> Result<(), CacheError> {
+        call!(self, call_set_with_expiry, key, value, expiry)
+    }
+    pub fn delete(&mut self, key: &str) -> bool {
+        call!(self, call_delete, key)
+    }
+    pub fn pop(&mut self, key: &str) -> Option<Vec<u8>> {
+        call!(self, call_pop, key)
+    }
+    pub fn pop_item(&mut self, last: bool) -> Option<(String, Vec<u8>)> {
+        call!(self, call_pop_item, last)
+    }
+    pub fn set_default(&mut self, key: &str, value: &[u8]) -> Result<Vec<u8>, CacheError> {
+        call!(self, call_set_default, key, value)
+    }
+    pub fn move_to_end(&mut self, key: &str, last: bool) -> Result<(), CacheError> {
+        call!(self, call_move_to_end, key, last)
+    }
+    pub fn len(&mut self) -> u32 {
+        call!(self, call_len)
+    }
+    pub fn is_empty(&mut self) -> bool {
+        self.len() == 0
+    }
+    pub fn keys(&mut self) -> Vec<String> {
+        call!(self, call_keys)
+    }
+    pub fn keys_reversed(&mut self) -> Vec<String> {
+        call!(self, call_keys_reversed)
+    }
+    pub fn values(&mut self) -> Vec<Vec<u8>> {
+        call!(self, call_values)
+    }
+    pub fn items(&mut self) -> Vec<(String, Vec<u8>)> {
+        call!(self, call_items)
+    }
+    pub fn clear(&mut self) {
+        call!(self, call_clear)
+    }
+    pub fn get_ttl(&mut self, key: &str) -> Result<Option<f64>, CacheError> {
+        call!(self, call_get_ttl, key)
+    }
+    pub fn set_ttl(&mut self, key: &str, ttl: Option<f64>) -> Result<(), CacheError> {
+        call!(self, call_set_ttl, key, ttl)
+    }
+    pub fn expire_at(&mut self, key: &str, epoch_seconds: f64) -> Result<(), CacheError> {
+        call!(self, call_expire_at, key, epoch_seconds)
+    }
+    pub fn is_expired(&mut self, key: &str) -> Option<bool> {
+        call!(self, call_is_expired, key)
+    }
+    pub fn default_ttl(&mut self) -> Option<f64> {
+        call!(self, call_default_ttl)
+    }
+    pub fn set_default_ttl(&mut self, ttl: Option<f64>) -> Result<(), CacheError> {
+        call!(self, call_set_default_ttl, ttl)
+    }
+    pub fn max_size_bytes(&mut self) -> Option<u64> {
+        call!(self, call_max_size_bytes)
+    }
+    pub fn change_byte_size(&mut self, max_size: Option<&str>) -> Result<(), CacheError> {
+        call!(self, call_change_byte_size, max_size)
+    }
+    pub fn max_items(&mut self) -> Option<u32> {
+        call!(self, call_max_items)
+    }
+    pub fn change_max_items(&mut self, max_items: Option<u32>) -> Result<(), CacheError> {
+        call!(self, call_change_max_items, max_items)
+    }
+    pub fn byte_size(&mut self) -> u64 {
+        call!(self, call_byte_size)
+    }
+    pub fn purge_expired(&mut self) -> u32 {
+        call!(self, call_purge_expired)
+    }
+    /// The cache as bytes that [`Instance::restore`] takes, in this instance or another.
+    pub fn snapshot(&mut self) -> Vec<u8> {
+        call!(self, call_snapshot)
+    }
+    pub fn drain_removals(&mut self, max: u32) -> Vec<Removal> {
+        call!(self, call_drain_removals, max)
+    }
+    pub fn stats(&mut self) -> Stats {
+        call!(self, call_stats)
+    }
+    pub fn reset_stats(&mut self) {
+        call!(self, call_reset_stats)
+    }
+    /// The original's `repr`: settings, bytes and items.
+    pub fn describe(&mut self) -> String {
+        call!(self, call_describe)
+    }
+    pub fn get_many(&mut self, keys: &[String]) -> Vec<Option<Vec<u8>>> {
+        call!(self, call_get_many, keys)
+    }
+    pub fn set_many(&mut self, entries: &[(String, Vec<u8>)]) -> Result<(), BatchError> {
+        call!(self, call_set_many, entries)
+    }
+    pub fn delete_many(&mut self, keys: &[String]) -> u32 {
+        call!(self, call_delete_many, keys)
+    }
+    /// The cache's eviction policy (`policy.policy-of`).
+    pub fn policy(&mut self) -> EvictionPolicy {
+        let (bindings, store) = self.instance.bindings();
+        bindings
+            .faas_cache_policy()
+            .call_policy_of(store, self.id.0)
+            .unwrap_or_else(trapped("policy-of"))
+    }
+}

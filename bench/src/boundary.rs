@@ -7,7 +7,7 @@
 use wasmtime::component::{Component, Linker, TypedFunc};
 use wasmtime::Store;
 
-use faas_cache_host_test::{engine_and_component, options, Guest};
+use faas_cache_host::Options;
 
 use crate::measure::{per_op, repeat, Sample};
 use crate::workload::{key, shuffled_keys, value};
@@ -93,7 +93,7 @@ pub const BATCHES: [usize; 4] = [1, 10, 100, 1000];
 pub fn run(runs: usize, calls: usize) -> Vec<BoundaryRow> {
     eprintln!("wasmtime boundary, {ENTRIES} entries");
     let mut rows = Vec::new();
-    let (engine, _) = engine_and_component();
+    let engine = crate::guest::host().engine();
     let floor_binary = wat::parse_str(FLOOR_WAT).expect("the floor component parses");
     let floor = Component::new(engine, floor_binary).expect("the floor component compiles");
     let mut store = Store::new(engine, ());
@@ -151,11 +151,11 @@ pub fn run(runs: usize, calls: usize) -> Vec<BoundaryRow> {
         ));
     }
 
-    let mut g = Guest::new();
-    let d = g.create(&options()).expect("create");
+    let mut g = crate::guest::instance();
+    let d = g.create(&Options::new()).expect("create");
     let bytes = value();
     for i in 0..ENTRIES {
-        g.set(d, &key(i), &bytes).expect("set");
+        g.cache(d).set(&key(i), &bytes).expect("set");
     }
     let absent = shuffled_keys(ENTRIES, 2 * ENTRIES);
     rows.push(row(
@@ -164,7 +164,7 @@ pub fn run(runs: usize, calls: usize) -> Vec<BoundaryRow> {
         repeat(runs, || {
             per_op(calls, || {
                 for _ in 0..calls {
-                    std::hint::black_box(g.len(d));
+                    std::hint::black_box(g.cache(d).len());
                 }
             })
         }),
@@ -175,7 +175,7 @@ pub fn run(runs: usize, calls: usize) -> Vec<BoundaryRow> {
         repeat(runs, || {
             per_op(calls, || {
                 for i in 0..calls {
-                    let v = g.get(d, &probes[i % ENTRIES]);
+                    let v = g.cache(d).get(&probes[i % ENTRIES]);
                     assert_eq!(v.map(|v| v.len()), Some(100));
                 }
             })
@@ -187,7 +187,7 @@ pub fn run(runs: usize, calls: usize) -> Vec<BoundaryRow> {
         repeat(runs, || {
             per_op(calls, || {
                 for i in 0..calls {
-                    assert!(g.get(d, &absent[i % ENTRIES]).is_none());
+                    assert!(g.cache(d).get(&absent[i % ENTRIES]).is_none());
                 }
             })
         }),
@@ -198,7 +198,7 @@ pub fn run(runs: usize, calls: usize) -> Vec<BoundaryRow> {
         repeat(runs, || {
             per_op(calls, || {
                 for i in 0..calls {
-                    g.set(d, &probes[i % ENTRIES], &bytes).expect("set");
+                    g.cache(d).set(&probes[i % ENTRIES], &bytes).expect("set");
                 }
             })
         }),
@@ -212,7 +212,7 @@ pub fn run(runs: usize, calls: usize) -> Vec<BoundaryRow> {
             repeat(runs, || {
                 per_op(batch_calls, || {
                     for i in 0..batch_calls {
-                        let got = g.get_many(d, &groups[i % groups.len()]);
+                        let got = g.cache(d).get_many(&groups[i % groups.len()]);
                         assert_eq!(got.len(), batch);
                     }
                 })
@@ -231,7 +231,9 @@ pub fn run(runs: usize, calls: usize) -> Vec<BoundaryRow> {
             repeat(runs, || {
                 per_op(batch_calls, || {
                     for i in 0..batch_calls {
-                        g.set_many(d, &groups[i % groups.len()]).expect("set-many");
+                        g.cache(d)
+                            .set_many(&groups[i % groups.len()])
+                            .expect("set-many");
                     }
                 })
             }),

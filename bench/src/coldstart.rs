@@ -4,7 +4,7 @@
 //! instantiation and restore runs in a fresh store.
 
 use faas_cache::{Cache, SystemClock};
-use faas_cache_host_test::{engine_and_component, instance_pre, options, Guest};
+use faas_cache_host::Options;
 use wasmtime::component::Component;
 
 use crate::measure::{nanos, repeat, Sample};
@@ -28,19 +28,19 @@ fn row(step: String, time: Sample) -> ColdRow {
 
 /// A snapshot of about `target` bytes of 100-byte entries, and its entry count.
 fn snapshot_of(target: usize) -> (Vec<u8>, usize) {
-    let mut g = Guest::new();
-    let d = g.create(&options()).expect("create");
+    let mut g = crate::guest::instance();
+    let d = g.create(&Options::new()).expect("create");
     let bytes = value();
     let mut n = 0;
     // Snapshots take ~115 bytes per entry here; check the real size in steps of 1%.
     let step = (target / 115 / 100).max(1);
     loop {
         for i in n..n + step {
-            g.set(d, &key(i), &bytes).expect("set");
+            g.cache(d).set(&key(i), &bytes).expect("set");
         }
         n += step;
         if n * 108 >= target {
-            let snap = g.snapshot(d);
+            let snap = g.cache(d).snapshot();
             if snap.len() >= target {
                 return (snap, n);
             }
@@ -51,7 +51,7 @@ fn snapshot_of(target: usize) -> (Vec<u8>, usize) {
 pub fn run(runs: usize, instances: usize) -> Vec<ColdRow> {
     eprintln!("cold start");
     let mut rows = Vec::new();
-    let (engine, _) = engine_and_component();
+    let engine = crate::guest::host().engine();
     let artifact = faas_cache_artifact::COMPONENT;
     rows.push(row(
         format!("compile the component ({} KiB)", artifact.len() / 1024),
@@ -63,19 +63,29 @@ pub fn run(runs: usize, instances: usize) -> Vec<ColdRow> {
     ));
     rows.push(row(
         "linker + instantiate_pre".into(),
-        repeat(runs, || nanos(|| drop(instance_pre()))),
+        repeat(runs, || {
+            nanos(|| {
+                drop(
+                    faas_cache_host::Host::builder()
+                        .build_with(faas_cache_host::engine::component())
+                        .expect("link"),
+                )
+            })
+        }),
     ));
-    let pre = instance_pre();
+    let host = crate::guest::host();
     rows.push(row(
         "instantiate from InstancePre".into(),
-        repeat(instances, || nanos(|| drop(Guest::from_pre(&pre)))),
+        repeat(instances, || {
+            nanos(|| drop(host.instantiate().expect("instantiate")))
+        }),
     ));
     rows.push(row(
         "first call (create) in a new instance".into(),
         repeat(instances, || {
-            let mut g = Guest::from_pre(&pre);
+            let mut g = host.instantiate().expect("instantiate");
             nanos(|| {
-                g.create(&options()).expect("create");
+                g.create(&Options::new()).expect("create");
             })
         }),
     ));
@@ -88,10 +98,10 @@ pub fn run(runs: usize, instances: usize) -> Vec<ColdRow> {
         rows.push(row(
             format!("restore {label}: component"),
             repeat(runs, || {
-                let mut g = Guest::from_pre(&pre);
+                let mut g = host.instantiate().expect("instantiate");
                 let mut restored = None;
                 let ns = nanos(|| restored = Some(g.restore(&snap).expect("restore")));
-                assert_eq!(g.len(restored.expect("restored")) as usize, entries);
+                assert_eq!(g.cache(restored.expect("restored")).len() as usize, entries);
                 ns
             }),
         ));

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use faas_cache::accounting::{entry_bytes, CACHE_OVERHEAD};
 use faas_cache::{Cache, Config, EvictionPolicy, ManualClock, Time};
-use faas_cache_host_test::{EvictionPolicy as WitPolicy, Guest, Options};
+use faas_cache_host::{CacheId, EvictionPolicy as WitPolicy, Instance, Options};
 use serde::{Deserialize, Serialize};
 
 use crate::workload::{Rng, Zipf};
@@ -268,22 +268,22 @@ fn quick(trace: &Trace, size: u64, objects: usize) -> QuickSim {
 
 /// The component in wasmtime, through its exports (`policy.create`, `get`, `set`).
 struct ComponentSim {
-    guest: Guest,
-    dict: faas_cache_host_test::Dict,
+    guest: Instance,
+    dict: CacheId,
 }
 
 impl Simulated for ComponentSim {
     fn request(&mut self, key: &str, value_len: usize) -> bool {
-        if self.guest.get(self.dict, key).is_some() {
+        if self.guest.cache(self.dict).get(key).is_some() {
             return true;
         }
-        let _ = self.guest.set(self.dict, key, &vec![0; value_len]);
+        let _ = self.guest.cache(self.dict).set(key, &vec![0; value_len]);
         false
     }
 }
 
 fn component(size: u64, policy: WitPolicy) -> ComponentSim {
-    let mut guest = Guest::new();
+    let mut guest = crate::guest::instance();
     let options = Options {
         default_ttl: None,
         max_size: None,

@@ -8,8 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use faas_kv_l1_example::guest::SimulatedTime;
-use faas_kv_l1_example::{AppGuest, Clock, L1Guest, RedisServer};
+use faas_kv_l1_host::guest::SimulatedTime;
+use faas_kv_l1_host::{AppGuest, Clock, L1Guest, RedisServer};
 
 use crate::measure::{per_op, repeat, Sample};
 use crate::workload::{mixed_plan, Rng, Step};

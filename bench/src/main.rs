@@ -17,6 +17,7 @@
 
 mod boundary;
 mod coldstart;
+mod guest;
 mod hitratio;
 mod hitratio_report;
 mod kv;
@@ -26,7 +27,8 @@ mod native;
 mod plot;
 mod python;
 mod report;
-mod workload;
+
+use faas_cache_bench::{subjects, workload};
 
 use std::path::{Path, PathBuf};
 use std::process::{exit, Command};

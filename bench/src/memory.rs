@@ -4,7 +4,7 @@
 //! Each budget runs under both eviction policies. Invariant: each budget and policy runs in a
 //! fresh instance, so no figure carries another's memory.
 
-use faas_cache_host_test::{CacheError, EvictionPolicy, Guest, Options};
+use faas_cache_host::{CacheError, EvictionPolicy, Options};
 
 use crate::workload::Rng;
 
@@ -39,7 +39,7 @@ impl MemoryRow {
 }
 
 fn measure(budget: usize, policy: EvictionPolicy) -> MemoryRow {
-    let mut g = Guest::new();
+    let mut g = crate::guest::instance();
     let options = Options {
         default_ttl: None,
         max_size: Some(budget.to_string()),
@@ -54,7 +54,7 @@ fn measure(budget: usize, policy: EvictionPolicy) -> MemoryRow {
     let hundred = vec![7u8; 100];
     // About 226 accounted bytes per entry: budget / 100 writes fill it more than twice over.
     for i in 0..budget / 100 {
-        g.set(d, &format!("fill-{i}"), &hundred).expect("set");
+        g.cache(d).set(&format!("fill-{i}"), &hundred).expect("set");
     }
     let after_fill = g.memory_bytes();
     let mut rng = Rng::new(budget as u64);
@@ -68,7 +68,10 @@ fn measure(budget: usize, policy: EvictionPolicy) -> MemoryRow {
         } else {
             writes
         };
-        match g.set(d, &format!("churn-{k}"), &vec![writes as u8; size]) {
+        match g
+            .cache(d)
+            .set(&format!("churn-{k}"), &vec![writes as u8; size])
+        {
             Ok(()) => {}
             Err(CacheError::OutOfMemory) => oom += 1,
             Err(e) => panic!("set failed: {e:?}"),
@@ -81,8 +84,8 @@ fn measure(budget: usize, policy: EvictionPolicy) -> MemoryRow {
         budget,
         after_fill,
         after_churn: g.memory_bytes(),
-        accounted: g.byte_size(d),
-        entries: g.len(d),
+        accounted: g.cache(d).byte_size(),
+        entries: g.cache(d).len(),
         writes,
         out_of_memory: oom,
     };

@@ -1,50 +1,32 @@
-//! Builds the workspace's guests for `wasm32-unknown-unknown` with the `guest` profile in one
-//! cargo call, turns each core module into a component with the `wit-component` encoder, and
-//! writes it to `$OUT_DIR/<name>.wasm` (and `target/<name>.wasm` for tools such as jco, wac and
-//! wasm-tools): `faas_cache` (crates/faas-cache-component), `faas_kv_l1` (crates/keyvalue-l1)
-//! and `kv_app` (examples/keyvalue-l1/app, the L1 example's app). Installs the wasm target with
-//! rustup when it is missing (RUSTUP_AUTO_INSTALL may be 0).
+//! Builds every guest of the workspace (the table in `src/guests.rs`) for
+//! `wasm32-unknown-unknown` with the `guest` profile in one cargo call, turns each core module
+//! into a component with the `wit-component` encoder, and writes it to `$OUT_DIR/<name>.wasm`
+//! (and `target/<name>.wasm` for tools such as jco, wac and wasm-tools). Reruns when a file the
+//! guest build read changes: the sources named by cargo's dep-info of each guest, plus the
+//! manifests and the lockfile. Installs the wasm target with rustup when it is missing
+//! (RUSTUP_AUTO_INSTALL may be 0).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const TARGET: &str = "wasm32-unknown-unknown";
+#[path = "src/guests.rs"]
+mod guests;
+
+use guests::{GUESTS, TARGET};
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest_dir.join("../..").canonicalize().unwrap();
-    for watched in [
-        "crates/faas-cache/src",
-        "crates/faas-cache/Cargo.toml",
-        "crates/faas-cache-component",
-        "crates/guest-alloc",
-        "crates/keyvalue-l1",
-        "examples/keyvalue-l1/app",
-        "wit",
-        "Cargo.toml",
-        "Cargo.lock",
-    ] {
-        println!("cargo:rerun-if-changed={}", root.join(watched).display());
-    }
     ensure_target();
 
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let target_dir = root.join("target/guest-build");
     let mut cmd = Command::new(&cargo);
-    cmd.current_dir(&root)
-        .args([
-            "build",
-            "--package",
-            "faas-cache-component",
-            "--package",
-            "faas-kv-l1",
-            "--package",
-            "faas-kv-l1-example-app",
-            "--target",
-            TARGET,
-            "--profile",
-            "guest",
-        ])
+    cmd.current_dir(&root).arg("build");
+    for guest in GUESTS {
+        cmd.args(["--package", guest.package]);
+    }
+    cmd.args(["--target", TARGET, "--profile", "guest"])
         .arg("--target-dir")
         .arg(&target_dir);
     // The outer build's flags and settings are for the host, not for the guest.
@@ -68,21 +50,26 @@ fn main() {
     }
     let status = cmd
         .status()
-        .expect("failed to run cargo for the guest component");
+        .expect("failed to run cargo for the guest components");
     assert!(
         status.success(),
         "building the guest components failed ({status})"
     );
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    for (module_name, component_name) in [
-        ("faas_cache_component", "faas_cache"),
-        ("faas_kv_l1", "faas_kv_l1"),
-        ("faas_kv_l1_example_app", "kv_app"),
-    ] {
-        let module_path = target_dir
-            .join(TARGET)
-            .join(format!("guest/{module_name}.wasm"));
+    let built = target_dir.join(TARGET).join("guest");
+    for watched in ["Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+    for guest in GUESTS {
+        println!(
+            "cargo:rerun-if-changed={}",
+            root.join(guest.dir).join("Cargo.toml").display()
+        );
+        for source in dep_info(&built.join(format!("{}.d", guest.module))) {
+            println!("cargo:rerun-if-changed={}", source.display());
+        }
+        let module_path = built.join(format!("{}.wasm", guest.module));
         let module = std::fs::read(&module_path)
             .unwrap_or_else(|e| panic!("reading {}: {e}", module_path.display()));
         let component = wit_component::ComponentEncoder::default()
@@ -90,10 +77,38 @@ fn main() {
             .and_then(|encoder| encoder.validate(true).encode())
             .unwrap_or_else(|e| panic!("componentizing {}: {e:?}", module_path.display()));
         let component = without_component_names(&component);
-        let file = format!("{component_name}.wasm");
+        let file = format!("{}.wasm", guest.component);
         write_if_changed(&out_dir.join(&file), &component);
         write_if_changed(&root.join("target").join(&file), &component);
     }
+}
+
+/// The files a cargo dep-info file (`<target>: <dep> <dep> ...`, spaces in names escaped with a
+/// backslash) says the build read.
+fn dep_info(path: &Path) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("reading the dep-info {}: {e}", path.display()));
+    let Some((_, deps)) = text.lines().next().and_then(|l| l.split_once(": ")) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    let mut current = String::new();
+    let mut chars = deps.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => current.extend(chars.next()),
+            ' ' => {
+                if !current.is_empty() {
+                    files.push(PathBuf::from(std::mem::take(&mut current)));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        files.push(PathBuf::from(current));
+    }
+    files
 }
 
 /// The component without its top-level `component-name` and `producers` custom sections (debug

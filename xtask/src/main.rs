@@ -3,11 +3,11 @@
 //!
 //! - `demo`: builds the component and runs the wasmtime demo host, then the FaaS-style host of
 //!   `examples/wasmtime-host` twice (a cold start, then a warm restart from its snapshot), then
-//!   the L1 example (`examples/keyvalue-l1`: the `faas:kv-l1` middleware plugged into an app in
+//!   the L1 demo (`examples/keyvalue-l1`: the `faas:kv-l1` middleware plugged into an app in
 //!   front of a private `redis-server`).
 //! - `test`: every test: the core library (unit, semantics, property model, doc tests), the
 //!   component through wasmtime (contract, imports, hostile input, memory limits), the L1
-//!   middleware against a real `redis-server` (`examples/keyvalue-l1`), then the JavaScript
+//!   middleware against a real `redis-server` (`hosts/faas-kv-l1-host`), then the JavaScript
 //!   package through jco in Node and in headless Chromium (`js/`). Installs the npm packages
 //!   (`npm ci`) and, as root on Debian, the `redis-server` and `chromium` packages when they are
 //!   missing.
@@ -20,11 +20,17 @@
 //!   report from `bench/results.json`. Needs `python3` with `venv` for the Python baselines.
 //! - `js-bench`: the JavaScript benchmark against npm `lru-cache` (`--quick` for a smoke run).
 //! - `lint`: `cargo fmt --check` and `cargo clippy -D warnings` for host crates and the guest.
-//! - `ci`: `lint` then `test`.
+//! - `ci`: what `.ci/run` runs: `lint`, `test`, `demo`, smoke runs of `js-bench` and `bench`,
+//!   then 30 s of fuzzing a target (`.ci/fuzz`, when a nightly toolchain is installed).
 
 use std::process::{exit, Command};
 
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The guests, from the one table the artifact crate's build script builds them from.
+#[path = "../../crates/faas-cache-artifact/src/guests.rs"]
+#[allow(dead_code)] // the xtask reads only the package names
+mod guests;
+
+const WASM_TARGET: &str = guests::TARGET;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,7 +38,7 @@ fn main() {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("lint") => lint(),
-        Some("ci") => lint().and_then(|()| test(&[])),
+        Some("ci") => ci(),
         Some("js-bench") => js_bench(&args[1..]),
         Some("bench") => bench(&args[1..]),
         _ => {
@@ -46,6 +52,32 @@ fn main() {
         eprintln!("xtask: {e}");
         exit(1);
     }
+}
+
+/// The CI sequence (`.ci/run` calls it): each step as a user would run it.
+fn ci() -> Result<(), String> {
+    eprintln!("== lint");
+    lint()?;
+    eprintln!("== test (the README's test command)");
+    test(&[])?;
+    eprintln!("== demo (the README's demo command)");
+    demo(&[])?;
+    eprintln!("== JavaScript benchmark (smoke run)");
+    js_bench(&["--quick".into()])?;
+    eprintln!(
+        "== performance report (smoke run: a debug build, small sizes, into target/bench-quick)"
+    );
+    bench(&["--smoke".into()])?;
+    if !workspace_root()
+        .join("target/bench-quick/BENCHMARKS.md")
+        .is_file()
+    {
+        return Err("the smoke report did not write target/bench-quick/BENCHMARKS.md".into());
+    }
+    eprintln!("== fuzzing (30 s a target, when nightly is installed)");
+    let mut fuzz = Command::new("bash");
+    fuzz.current_dir(workspace_root()).arg(".ci/fuzz");
+    run(fuzz)
 }
 
 fn cargo() -> Command {
@@ -303,20 +335,11 @@ fn lint() -> Result<(), String> {
     clippy.args(["clippy", "--all-targets", "--", "-D", "warnings"]);
     run(clippy)?;
     let mut guest = cargo();
-    guest.args([
-        "clippy",
-        "--package",
-        "faas-cache-component",
-        "--package",
-        "faas-kv-l1",
-        "--package",
-        "faas-kv-l1-example-app",
-        "--target",
-        WASM_TARGET,
-        "--",
-        "-D",
-        "warnings",
-    ]);
+    guest.arg("clippy");
+    for g in guests::GUESTS {
+        guest.args(["--package", g.package]);
+    }
+    guest.args(["--target", WASM_TARGET, "--", "-D", "warnings"]);
     run(guest)?;
     // The Spin example's own workspace: formatting, its host and its wasm32-wasip2 app.
     ensure_target(SPIN_TARGET)?;

@@ -1,5 +1,5 @@
-//! The built components (`faas:cache`, `faas:kv-l1` and the L1 example app), for hosts, tests
-//! and examples in this workspace.
+//! The built components (`faas:cache`, `faas:kv-l1` and the L1 host's app: the guests listed in
+//! [`guests::GUESTS`]), for hosts, tests and examples in this workspace.
 //! Invariant: the bytes are the component encoded from the current sources of
 //! their crates (the build script rebuilds them when they change).
 
@@ -13,6 +13,8 @@ pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/faas_cach
 /// `wasi:keyvalue@0.2.0-draft2`.
 pub const KV_L1_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/faas_kv_l1.wasm"));
 
-/// The L1 example's app (examples/keyvalue-l1/app): a `wasi:keyvalue` shell, the socket that
+/// The L1 host's app (hosts/faas-kv-l1-host/app): a `wasi:keyvalue` shell, the socket that
 /// `wac plug` puts the L1 in front of.
 pub const KV_APP_COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kv_app.wasm"));
+
+pub mod guests;

@@ -11,9 +11,10 @@ pub const START_SECONDS: u64 = 1_700_000_000;
 pub const START_NANOS: u128 = START_SECONDS as u128 * 1_000_000_000;
 
 /// A guest's wall clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Clock {
     /// The machine's clock.
+    #[default]
     System,
     /// Simulated: nanoseconds since the epoch, moved only by the host.
     Simulated(u128),
@@ -60,12 +61,6 @@ impl Clock {
     /// Moves a simulated clock by `secs` seconds (rounded to the nanosecond).
     pub fn advance(&mut self, secs: f64) -> bool {
         self.advance_nanos((secs * 1e9).round() as i128)
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Clock {
-        Clock::System
     }
 }
 

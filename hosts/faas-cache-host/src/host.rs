@@ -84,6 +84,13 @@ impl Builder {
         };
         Host::from_component(&engine, &component, self.settings)
     }
+
+    /// Links and pre-instantiates `component`, compiled (or deserialized) by the caller for the
+    /// builder's engine: only the microseconds of linking, none of compiling.
+    pub fn build_with(self, component: &Component) -> wasmtime::Result<Host> {
+        let engine = self.engine.unwrap_or_else(|| engine::engine().clone());
+        Host::from_component(&engine, component, self.settings)
+    }
 }
 
 impl Host {

@@ -1,5 +1,6 @@
-//! Single-threaded cost per operation of `faas_cache::Cache` next to `lru::LruCache` and
-//! `quick_cache::unsync::Cache`, on one workload: string keys `key-<i>`, 100-byte values, caches
+//! Criterion benches: single-threaded cost per operation of `faas_cache::Cache` next to
+//! `lru::LruCache` and `quick_cache::unsync::Cache`, through the report's adapters
+//! (`faas_cache_bench::subjects`), on one workload: string keys `key-<i>`, 100-byte values, caches
 //! of 1 000, 100 000 and 1 000 000 entries.
 //!
 //! Groups (ids `<library>/<entries>`):
@@ -24,10 +25,9 @@
 //! skew the comparison. Each cache is built once per benchmark, before timing, and dropped
 //! afterwards.
 //!
-//! Run: `cargo bench -p faas-cache --bench ops` (a few minutes) or add `-- --quick`.
+//! Run: `cargo bench -p faas-cache-bench --bench ops` (a few minutes) or add `-- --quick`.
 
 use std::cell::Cell;
-use std::num::NonZeroUsize;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -36,9 +36,11 @@ use criterion::{
     criterion_group, criterion_main, BatchSize, Bencher, BenchmarkGroup, BenchmarkId, Criterion,
 };
 use faas_cache::accounting::{entry_bytes, CACHE_OVERHEAD};
-use faas_cache::{Cache, Clock, Config, SystemClock, Time};
-use quick_cache::unsync::DefaultLifecycle;
-use quick_cache::UnitWeighter;
+use faas_cache::{Cache, Clock, Config, Time};
+use faas_cache_bench::subjects::{
+    Faas, FaasBytes, Lru, Quick, Subject, BUDGET_PER_ENTRY, FAAS_SEED,
+};
+use faas_cache_bench::workload::{key, shuffled_keys, value, VALUE_LEN};
 
 const SIZES: [usize; 3] = [1_000, 100_000, 1_000_000];
 
@@ -51,167 +53,41 @@ fn sizes() -> &'static [usize] {
         &SIZES[..1]
     }
 }
-const VALUE_LEN: usize = 100;
-/// Byte budget per entry of `faas-cache-bytes`: well above the ~226 accounted bytes of an entry.
-const BUDGET_PER_ENTRY: u64 = 400;
+
 /// Writes timed per batch: their inputs are cloned just before, untimed, and stay in the CPU cache
 /// like a caller's freshly built key and value; one clock read per batch costs < 1 ns per write.
 const WRITE_BATCH: u64 = 64;
-const FAAS_SEED: (u64, u64) = (0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344);
-
-type Lru = lru::LruCache<String, Vec<u8>, ahash::RandomState>;
-type Quick = quick_cache::unsync::Cache<String, Vec<u8>, UnitWeighter, ahash::RandomState>;
-
-/// The seeded aHash given to `lru` and `quick_cache` (`faas_cache` builds its own from `FAAS_SEED`).
-fn hasher() -> ahash::RandomState {
-    ahash::RandomState::with_seeds(
-        0xa409_3822_299f_31d0,
-        0x082e_fa98_ec4e_6c89,
-        0x4528_21e6_38d0_1377,
-        0xbe54_66cf_34e9_0c6c,
-    )
-}
-
-/// The operations measured, implemented by each cache.
-trait BenchCache {
-    fn bench_get(&mut self, key: &str) -> Option<usize>;
-    fn bench_set(&mut self, key: String, value: Vec<u8>);
-    fn bench_len(&mut self) -> usize;
-}
-
-impl<C: Clock> BenchCache for Cache<C> {
-    #[inline]
-    fn bench_get(&mut self, key: &str) -> Option<usize> {
-        self.get(key).map(<[u8]>::len)
-    }
-
-    #[inline]
-    fn bench_set(&mut self, key: String, value: Vec<u8>) {
-        self.set(key, value).expect("an entry within the limits");
-    }
-
-    fn bench_len(&mut self) -> usize {
-        self.len()
-    }
-}
-
-impl BenchCache for Lru {
-    #[inline]
-    fn bench_get(&mut self, key: &str) -> Option<usize> {
-        self.get(key).map(Vec::len)
-    }
-
-    #[inline]
-    fn bench_set(&mut self, key: String, value: Vec<u8>) {
-        self.put(key, value);
-    }
-
-    fn bench_len(&mut self) -> usize {
-        self.len()
-    }
-}
-
-impl BenchCache for Quick {
-    #[inline]
-    fn bench_get(&mut self, key: &str) -> Option<usize> {
-        self.get(key).map(Vec::len)
-    }
-
-    #[inline]
-    fn bench_set(&mut self, key: String, value: Vec<u8>) {
-        self.insert(key, value);
-    }
-
-    fn bench_len(&mut self) -> usize {
-        self.len()
-    }
-}
-
-fn key(i: usize) -> String {
-    format!("key-{i}")
-}
-
-fn value() -> Vec<u8> {
-    (0..VALUE_LEN).map(|i| i as u8).collect()
-}
 
 /// `key-<lo>` .. `key-<hi-1>` in order.
 fn keys(lo: usize, hi: usize) -> Vec<String> {
     (lo..hi).map(key).collect()
 }
 
-/// `key-<lo>` .. `key-<hi-1>` in a fixed pseudo-random order (Fisher-Yates with splitmix64). The
-/// strings are allocated in that order, so walking the list reads memory sequentially.
-fn shuffled_keys(lo: usize, hi: usize) -> Vec<String> {
-    let mut order: Vec<usize> = (lo..hi).collect();
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64 ^ hi as u64;
-    let mut next = || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    for i in (1..order.len()).rev() {
-        let j = (next() % (i as u64 + 1)) as usize;
-        order.swap(i, j);
-    }
-    order.into_iter().map(key).collect()
-}
-
-fn faas_config(n: usize, byte_budget: bool) -> Config {
-    Config {
-        max_items: Some(u32::try_from(n).expect("n fits in u32")),
-        max_size_bytes: byte_budget.then_some(n as u64 * BUDGET_PER_ENTRY),
-        ..Config::default()
-    }
-}
-
-/// Inserts `keys` in order, so that `keys[0]` is the least recently used entry.
-fn fill<C: BenchCache>(mut cache: C, keys: &[String], value: &[u8]) -> C {
+/// A cache of `n` entries filled with `keys` in order, so that `keys[0]` is the least recently
+/// used entry.
+fn fill<S: Subject<Value = Vec<u8>>>(n: usize, keys: &[String], value: &[u8]) -> S {
+    let mut cache = S::with_capacity(n);
     for k in keys {
-        cache.bench_set(k.clone(), value.to_vec());
+        cache.set(k.clone(), value.to_vec());
     }
     assert_eq!(
-        cache.bench_len(),
+        cache.settled_len(),
         keys.len(),
         "every key stays after the fill"
     );
     cache
 }
 
-fn build_faas(n: usize, byte_budget: bool, keys: &[String], value: &[u8]) -> Cache<SystemClock> {
-    let cache = Cache::with_clock_and_seed(faas_config(n, byte_budget), SystemClock, FAAS_SEED)
-        .expect("a valid config");
-    fill(cache, keys, value)
-}
-
-fn build_lru(n: usize, keys: &[String], value: &[u8]) -> Lru {
-    let cap = NonZeroUsize::new(n).expect("n > 0");
-    fill(Lru::with_hasher(cap, hasher()), keys, value)
-}
-
-fn build_quick(n: usize, keys: &[String], value: &[u8]) -> Quick {
-    let cache = Quick::with(
-        n,
-        n as u64,
-        UnitWeighter,
-        hasher(),
-        DefaultLifecycle::default(),
-    );
-    fill(cache, keys, value)
-}
-
 /// What one group does with a built cache.
 trait Workload {
     /// Checks the built cache before it is timed (untimed).
-    fn check<C: BenchCache>(&self, _cache: &mut C) {}
+    fn check<S: Subject<Value = Vec<u8>>>(&self, _cache: &mut S) {}
 
     /// Times `b.iters` operations; `cursor` carries the position in the key list across calls.
-    fn run<C: BenchCache>(
+    fn run<S: Subject<Value = Vec<u8>>>(
         &self,
         b: &mut Bencher<'_, WallTime>,
-        cache: &mut C,
+        cache: &mut S,
         cursor: &mut usize,
         value: &[u8],
     );
@@ -231,12 +107,8 @@ struct Get<'a> {
 }
 
 impl Workload for Get<'_> {
-    fn check<C: BenchCache>(&self, cache: &mut C) {
-        let found = self
-            .probes
-            .iter()
-            .filter(|k| cache.bench_get(k).is_some())
-            .count();
+    fn check<S: Subject<Value = Vec<u8>>>(&self, cache: &mut S) {
+        let found = self.probes.iter().filter(|k| cache.get(k)).count();
         let expected = if self.hit { self.probes.len() } else { 0 };
         assert_eq!(
             found,
@@ -246,15 +118,15 @@ impl Workload for Get<'_> {
         );
     }
 
-    fn run<C: BenchCache>(
+    fn run<S: Subject<Value = Vec<u8>>>(
         &self,
         b: &mut Bencher<'_, WallTime>,
-        cache: &mut C,
+        cache: &mut S,
         cursor: &mut usize,
         _value: &[u8],
     ) {
         let probes = self.probes;
-        b.iter(|| cache.bench_get(&probes[advance(cursor, probes.len())]));
+        b.iter(|| cache.get(&probes[advance(cursor, probes.len())]));
     }
 }
 
@@ -264,17 +136,17 @@ struct Set<'a> {
 }
 
 impl Workload for Set<'_> {
-    fn run<C: BenchCache>(
+    fn run<S: Subject<Value = Vec<u8>>>(
         &self,
         b: &mut Bencher<'_, WallTime>,
-        cache: &mut C,
+        cache: &mut S,
         cursor: &mut usize,
         value: &[u8],
     ) {
         let keys = self.keys;
         b.iter_batched(
             || (keys[advance(cursor, keys.len())].clone(), value.to_vec()),
-            |(k, v)| cache.bench_set(k, v),
+            |(k, v)| cache.set(k, v),
             BatchSize::NumIterations(WRITE_BATCH),
         );
     }
@@ -282,15 +154,15 @@ impl Workload for Set<'_> {
 
 /// Benchmarks `workload` on a cache from `build`, built at its first use (not timed, and not at
 /// all when a filter skips the benchmark) and dropped afterwards.
-fn run_one<C: BenchCache, W: Workload>(
+fn run_one<S: Subject<Value = Vec<u8>>, W: Workload>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     id: BenchmarkId,
-    build: impl FnOnce() -> C,
+    build: impl FnOnce() -> S,
     workload: &W,
     value: &[u8],
 ) {
     let mut build = Some(build);
-    let mut cache: Option<C> = None;
+    let mut cache: Option<S> = None;
     let mut cursor = 0;
     group.bench_function(id, |b| {
         let cache = cache.get_or_insert_with(|| {
@@ -315,28 +187,28 @@ fn each_library<W: Workload>(
     run_one(
         group,
         id("faas-cache"),
-        || build_faas(n, false, keys, value),
+        || fill::<Faas>(n, keys, value),
         workload,
         value,
     );
     run_one(
         group,
         id("faas-cache-bytes"),
-        || build_faas(n, true, keys, value),
+        || fill::<FaasBytes>(n, keys, value),
         workload,
         value,
     );
     run_one(
         group,
         id("lru"),
-        || build_lru(n, keys, value),
+        || fill::<Lru>(n, keys, value),
         workload,
         value,
     );
     run_one(
         group,
         id("quick_cache"),
-        || build_quick(n, keys, value),
+        || fill::<Quick>(n, keys, value),
         workload,
         value,
     );
@@ -433,18 +305,28 @@ fn check_assumptions(_c: &mut Criterion) {
 
     for byte_budget in [false, true] {
         let clock = CountingClock::default();
-        let cache =
-            Cache::with_clock_and_seed(faas_config(n, byte_budget), clock.clone(), FAAS_SEED)
-                .expect("valid");
-        let mut cache = fill(cache, &present, &value);
-        assert!(present.iter().all(|k| cache.bench_get(k).is_some()));
-        assert!(fresh.iter().all(|k| cache.bench_get(k).is_none()));
+        let config = Config {
+            max_items: Some(n as u32),
+            max_size_bytes: byte_budget.then_some(n as u64 * BUDGET_PER_ENTRY),
+            ..Config::default()
+        };
+        let mut cache =
+            Cache::with_clock_and_seed(config, clock.clone(), FAAS_SEED).expect("valid");
+        for k in &present {
+            cache.set(k.clone(), value.clone()).expect("fits");
+        }
+        assert!(present.iter().all(|k| cache.get(k).is_some()));
+        assert!(fresh.iter().all(|k| cache.get(k).is_none()));
         for t in 0..writes {
-            cache.bench_set(fresh[t % fresh.len()].clone(), value.clone());
+            cache
+                .set(fresh[t % fresh.len()].clone(), value.clone())
+                .expect("fits");
         }
         // The cache now holds the last `n` keys written: overwriting them evicts nothing.
         for t in writes - n..writes {
-            cache.bench_set(fresh[t % fresh.len()].clone(), value.clone());
+            cache
+                .set(fresh[t % fresh.len()].clone(), value.clone())
+                .expect("fits");
         }
         let stats = cache.stats();
         assert_eq!(
@@ -461,16 +343,16 @@ fn check_assumptions(_c: &mut Criterion) {
         assert_eq!(clock.0.get(), 0, "no operation reads the clock");
     }
 
-    let mut quick = build_quick(n, &present, &value);
-    let mut lru = build_lru(n, &present, &value);
+    let mut quick = fill::<Quick>(n, &present, &value);
+    let mut lru = fill::<Lru>(n, &present, &value);
     for t in 0..writes {
         let k = &fresh[t % fresh.len()];
         assert!(!quick.contains_key(k.as_str()), "quick_cache: {k} is fresh");
         assert!(!lru.contains(k.as_str()), "lru: {k} is fresh");
-        quick.bench_set(k.clone(), value.clone());
-        lru.bench_set(k.clone(), value.clone());
+        Subject::set(&mut quick, k.clone(), value.clone());
+        Subject::set(&mut lru, k.clone(), value.clone());
         assert_eq!(
-            (quick.bench_len(), lru.bench_len()),
+            (quick.settled_len(), lru.settled_len()),
             (n, n),
             "one eviction per fresh write"
         );

@@ -3,10 +3,10 @@
 //! failures and restarts, batches, atomics, configuration, and the `wac plug` composition.
 //! Each test is named after the behaviour it checks.
 
-use faas_kv_l1_example::guest::{Handle, SimulatedTime};
-use faas_kv_l1_example::host::l1::exports::wasi::keyvalue::atomics::CasError;
-use faas_kv_l1_example::host::l1::exports::wasi::keyvalue::store::Error;
-use faas_kv_l1_example::{AppGuest, Clock, L1Guest, RedisServer, START_NANOS};
+use faas_kv_l1_host::guest::{Handle, SimulatedTime};
+use faas_kv_l1_host::host::l1::exports::wasi::keyvalue::atomics::CasError;
+use faas_kv_l1_host::host::l1::exports::wasi::keyvalue::store::Error;
+use faas_kv_l1_host::{AppGuest, Clock, L1Guest, RedisServer, START_NANOS};
 use redis::Commands;
 
 fn server() -> RedisServer {
@@ -588,8 +588,8 @@ const L1_IMPORTS: [&str; 6] = [
 
 #[test]
 fn the_composition_imports_only_what_the_l1_imports() {
-    let engine = faas_kv_l1_example::guest::engine();
-    let ty = faas_kv_l1_example::guest::composed_component().component_type();
+    let engine = faas_kv_l1_host::guest::engine();
+    let ty = faas_kv_l1_host::guest::composed_component().component_type();
     let mut imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
     imports.sort();
     assert_eq!(imports, L1_IMPORTS);
@@ -668,8 +668,8 @@ fn hostile_keys_and_values_are_stored_faithfully_or_refused_with_an_error() {
 /// the config store; nothing from wasi:cli, wasi:io or wasi:filesystem.
 #[test]
 fn the_l1_imports_only_its_backend_the_clock_the_seed_and_config() {
-    let engine = faas_kv_l1_example::guest::engine();
-    let ty = faas_kv_l1_example::guest::l1_component().component_type();
+    let engine = faas_kv_l1_host::guest::engine();
+    let ty = faas_kv_l1_host::guest::l1_component().component_type();
     let mut imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_string()).collect();
     imports.sort();
     assert_eq!(imports, L1_IMPORTS);

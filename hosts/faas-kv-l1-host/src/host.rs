@@ -6,8 +6,11 @@
 
 use std::collections::BTreeMap;
 
+use faas_cache_host::limits::MemoryLimiter;
+use faas_cache_host::seed::TEST_SEED;
+use faas_cache_host::Clock;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
-use wasmtime::{Engine, StoreLimits, StoreLimitsBuilder};
+use wasmtime::Engine;
 
 use crate::backend::{BackendError, RedisBackend};
 
@@ -67,18 +70,6 @@ pub struct RedisCas {
     expected: Option<Vec<u8>>,
 }
 
-/// Where the guest's wall clock comes from.
-#[derive(Debug, Clone, Copy)]
-pub enum Clock {
-    /// Simulated: nanoseconds since the epoch, moved only by the host.
-    Simulated(u128),
-    /// The machine's clock.
-    System,
-}
-
-/// The instant simulated clocks start at: 2023-11-14T22:13:20Z.
-pub const START_NANOS: u128 = 1_700_000_000 * 1_000_000_000;
-
 /// The store data of one guest.
 pub struct Host {
     table: ResourceTable,
@@ -90,7 +81,7 @@ pub struct Host {
     pub config_error: Option<String>,
     pub clock: Clock,
     /// Limits on the guest's linear memory (none by default).
-    pub limits: StoreLimits,
+    pub limits: MemoryLimiter,
 }
 
 impl Host {
@@ -101,7 +92,7 @@ impl Host {
             config: BTreeMap::new(),
             config_error: None,
             clock,
-            limits: StoreLimitsBuilder::new().build(),
+            limits: MemoryLimiter::unlimited(),
         }
     }
 
@@ -279,16 +270,10 @@ impl config::Host for Host {
 
 impl wall_clock::Host for Host {
     fn now(&mut self) -> wasmtime::Result<Datetime> {
-        let nanos = match self.clock {
-            Clock::Simulated(n) => n,
-            Clock::System => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0),
-        };
+        let (seconds, nanoseconds) = self.clock.seconds_and_nanos();
         Ok(Datetime {
-            seconds: (nanos / 1_000_000_000) as u64,
-            nanoseconds: (nanos % 1_000_000_000) as u32,
+            seconds,
+            nanoseconds,
         })
     }
 
@@ -302,6 +287,6 @@ impl wall_clock::Host for Host {
 
 impl insecure_seed::Host for Host {
     fn insecure_seed(&mut self) -> wasmtime::Result<(u64, u64)> {
-        Ok((0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210))
+        Ok(TEST_SEED.draw())
     }
 }

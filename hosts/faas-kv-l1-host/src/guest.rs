@@ -4,25 +4,18 @@
 
 use std::sync::OnceLock;
 
+pub use faas_cache_host::engine::engine;
+use faas_cache_host::limits::MemoryLimiter;
+use faas_cache_host::{Clock, START_NANOS};
 use wac_graph::{plug, types::Package, CompositionGraph, EncodeOptions};
 use wasmtime::component::{Component, ResourceAny};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::Store;
 
 use crate::backend::RedisBackend;
 use crate::host::l1::exports::faas::kv_l1::l1::{L1Settings, L1Stats};
 use crate::host::l1::exports::wasi::keyvalue::atomics::CasError;
 use crate::host::l1::exports::wasi::keyvalue::store::{Error, KeyResponse};
-use crate::host::{app::App, l1::KvL1, linker, Clock, Host};
-
-/// The engine shared by every guest of this process.
-pub fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        Engine::new(&config).expect("engine")
-    })
-}
+use crate::host::{app::App, l1::KvL1, linker, Host};
 
 /// Plugs `l1` into `app`'s `wasi:keyvalue` imports, as `wac plug app.wasm --plug
 /// faas_kv_l1.wasm` does: the same `wac_graph::plug` call, with the package names the wac CLI
@@ -84,10 +77,7 @@ pub trait SimulatedTime {
 
     /// Moves the simulated clock by `secs` seconds.
     fn advance(&mut self, secs: f64) {
-        let host = self.store_mut().data_mut();
-        if let Clock::Simulated(now) = &mut host.clock {
-            *now = (*now as i128 + (secs * 1e9).round() as i128).max(0) as u128;
-        }
+        self.store_mut().data_mut().clock.advance(secs);
     }
 
     /// Redis round trips the host made so far.
@@ -121,7 +111,7 @@ impl SimulatedTime for L1Guest {
 impl L1Guest {
     /// An L1 on Redis at `url`, simulated clock, configured by `config` (`l1_*` keys).
     pub fn new(url: &str, config: &[(&str, &str)]) -> L1Guest {
-        L1Guest::with_clock(url, Clock::Simulated(crate::START_NANOS), config)
+        L1Guest::with_clock(url, Clock::Simulated(START_NANOS), config)
     }
 
     pub fn with_clock(url: &str, clock: Clock, config: &[(&str, &str)]) -> L1Guest {
@@ -130,10 +120,8 @@ impl L1Guest {
 
     /// An L1 whose linear memory may not grow past `bytes` (growth fails, it does not trap).
     pub fn with_memory_limit(url: &str, bytes: usize, config: &[(&str, &str)]) -> L1Guest {
-        let mut store = new_store(url, Clock::Simulated(crate::START_NANOS), config);
-        store.data_mut().limits = wasmtime::StoreLimitsBuilder::new()
-            .memory_size(bytes)
-            .build();
+        let mut store = new_store(url, Clock::Simulated(START_NANOS), config);
+        store.data_mut().limits = MemoryLimiter::new(Some(bytes));
         L1Guest::instantiate(store)
     }
 

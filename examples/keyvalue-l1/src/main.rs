@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use faas_kv_l1_example::guest::SimulatedTime;
-use faas_kv_l1_example::{compose, AppGuest, Clock, RedisServer, START_NANOS};
+use faas_kv_l1_host::guest::SimulatedTime;
+use faas_kv_l1_host::{compose, AppGuest, Clock, RedisServer, START_NANOS};
 
 const KEYS: usize = 10_000;
 const REQUESTS: usize = 20_000;

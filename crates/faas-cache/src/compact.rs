@@ -47,13 +47,14 @@ pub(crate) fn compact(
         let entry = slab.remove(old);
         let hash = new_index.hash(&entry.key);
         let heap_pos = entry.heap_pos;
+        let in_heap = ExpiryHeap::holds_entry(&entry);
         // Room for every push and insert was reserved above: nothing below allocates.
         let idx = new_slab.push_back(entry);
         if old == *marker {
             new_marker = idx;
         }
         new_index.insert_hashed(&new_slab, idx, hash);
-        if heap_pos != NIL {
+        if in_heap {
             new_heap.put(heap_pos as usize, idx);
         }
     }

@@ -3,7 +3,7 @@
 //! Invariants: it holds exactly the entries whose deadline is not `NEVER`; for each held slot `s`,
 //! `heap[slab.entry(s).heap_pos] == s`; every parent's deadline is <= its children's.
 
-use crate::slab::{LruSlab, NIL};
+use crate::slab::{Entry, LruSlab, NIL};
 use crate::time::Deadline;
 
 #[derive(Debug, Default)]
@@ -33,6 +33,19 @@ impl ExpiryHeap {
     /// Sets position `pos` to `slot` (whose `heap_pos` is already `pos`).
     pub(crate) fn put(&mut self, pos: usize, slot: u32) {
         self.heap[pos] = slot;
+    }
+
+    /// Whether `slot` is in the heap (it is exactly when its deadline is finite).
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    pub(crate) fn holds(&self, slab: &LruSlab, slot: u32) -> bool {
+        Self::holds_entry(slab.entry(slot))
+    }
+
+    /// `holds` for an entry itself, also one already taken out of the slab (its `heap_pos` still
+    /// names its position in this heap).
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
+    pub(crate) fn holds_entry(entry: &Entry) -> bool {
+        entry.heap_pos != NIL
     }
 
     /// The slot with the earliest deadline.
@@ -81,7 +94,7 @@ impl ExpiryHeap {
 
     /// Keeps a slot's heap membership in line with its (new) deadline.
     pub(crate) fn update(&mut self, slab: &mut LruSlab, slot: u32) {
-        let held = slab.entry(slot).heap_pos != NIL;
+        let held = self.holds(slab, slot);
         let never = Self::deadline(slab, slot).is_never();
         match (held, never) {
             (true, true) => self.remove(slab, slot),

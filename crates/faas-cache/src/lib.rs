@@ -17,6 +17,7 @@ mod cache;
 mod compact;
 mod error;
 mod expiry_heap;
+mod fallible;
 mod ghost;
 mod index;
 mod paged;
@@ -29,8 +30,9 @@ mod snapshot;
 mod stats;
 mod time;
 
-pub use cache::{try_copy, try_copy_str, Cache, Config, RemovalListener};
+pub use cache::{Cache, Config, RemovalListener};
 pub use error::CacheError;
+pub use fallible::{try_copy, try_copy_str};
 pub use policy::EvictionPolicy;
 pub use removal::{Removal, RemovalCause};
 pub use size::{format_size, parse_size};

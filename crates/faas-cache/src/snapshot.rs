@@ -17,7 +17,8 @@
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::accounting::encoded_len;
-use crate::cache::{try_copy, try_copy_str, Cache, Config, Placement, StoredEntry};
+use crate::cache::{Cache, Config, Placement, StoredEntry};
+use crate::fallible::{try_copy, try_copy_str};
 use crate::policy::EvictionPolicy;
 use crate::queues::MAX_READS;
 use crate::time::{Clock, Deadline};

@@ -18,6 +18,7 @@
 mod boundary;
 mod coldstart;
 mod guest;
+mod headline;
 mod hitratio;
 mod hitratio_report;
 mod kv;
@@ -86,6 +87,9 @@ pub struct Results {
     /// The libCacheSim version of the hit-ratio rows (`None`: it did not run).
     #[serde(default)]
     pub libcachesim: Option<String>,
+    /// Bytes of the measured `faas:cache` component.
+    #[serde(default)]
+    pub component_bytes: Option<u64>,
 }
 
 /// How much each section measures.
@@ -277,6 +281,7 @@ fn measure_all(
         kv,
         hitratio,
         libcachesim,
+        component_bytes: Some(faas_cache_host::COMPONENT.len() as u64),
     };
     Ok(results)
 }
@@ -327,6 +332,14 @@ fn main() {
         let md_path = out.join("BENCHMARKS.md");
         std::fs::write(&md_path, md).map_err(|e| format!("{}: {e}", md_path.display()))?;
         eprintln!("wrote {} and {} plots", md_path.display(), written.len());
+        if !quick {
+            let readme_path = root().join("README.md");
+            let readme = std::fs::read_to_string(&readme_path).map_err(|e| e.to_string())?;
+            let updated = headline::with_table(&readme, &results)
+                .ok_or("README.md has no figures markers")?;
+            std::fs::write(&readme_path, updated).map_err(|e| e.to_string())?;
+            eprintln!("wrote the headline figures into {}", readme_path.display());
+        }
         let missed = report::targets(&results)
             .into_iter()
             .filter(|t| t.met == Some(false))

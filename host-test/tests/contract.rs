@@ -1,5 +1,5 @@
 //! Every function of wit/cache.wit driven through wasmtime with a simulated clock. Test names
-//! follow the points of `semantics.md` (S*, T*, B*, H*, O*, P*) and the contract comments.
+//! follow the points of `docs/semantics.md` (S*, T*, B*, H*, O*, P*) and the contract comments.
 
 use faas_cache_host_test::{
     options, BatchError, CacheError, Dict, Expiry, Guest, Options, RemovalCause, START_SECONDS,

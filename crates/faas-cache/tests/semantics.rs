@@ -1,4 +1,4 @@
-//! One test (or a few) per point of `shared/reference/semantics.md` (S1-S6, T1-T8, B1-B5, H1-H2,
+//! One test (or a few) per point of `docs/semantics.md` (S1-S6, T1-T8, B1-B5, H1-H2,
 //! O1-O6, P1-P4), named after it, plus `wit_*` tests for the `///` comments of
 //! `shared/contract/wit/cache.wit` (where the two differ, the WIT comment wins).
 

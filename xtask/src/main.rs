@@ -339,6 +339,8 @@ fn lint() -> Result<(), String> {
     for g in guests::GUESTS {
         guest.args(["--package", g.package]);
     }
+    // The libraries the guests share, as the guests build them.
+    guest.args(["--package", "faas-guest-alloc", "--package", "faas-guest-clock"]);
     guest.args(["--target", WASM_TARGET, "--", "-D", "warnings"]);
     run(guest)?;
     // The Spin example's own workspace: formatting, its host and its wasm32-wasip2 app.

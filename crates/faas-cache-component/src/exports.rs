@@ -8,8 +8,10 @@ use faas_cache::{parse_size, try_copy, try_copy_str, Cache, Config, EvictionPoli
 use crate::bindings::exports::faas::cache::cache::{
     BatchError, CacheError, Expiry, Guest, GuestCacheDict, Options, Removal, Stats,
 };
-use crate::clock::{next_seed, WasiClock};
-use crate::registry::{self, GuestCache};
+use faas_guest_clock::WasiClock;
+
+use crate::registry::GuestCache;
+use crate::seed::next_seed;
 use crate::{convert, memory};
 
 pub struct Component;
@@ -18,8 +20,7 @@ impl Guest for Component {
     type CacheDict = CacheDict;
 
     fn tick() -> u32 {
-        let purged = registry::tick();
-        memory::after_call();
+        let purged = memory::tick();
         u32::try_from(purged).unwrap_or(u32::MAX)
     }
 }
@@ -31,22 +32,20 @@ pub struct CacheDict {
 
 impl Drop for CacheDict {
     fn drop(&mut self) {
-        registry::remove(self.id);
+        memory::unregister(self.id);
     }
 }
 
 impl CacheDict {
-    /// Runs `f` on this handle's cache (see `registry::with`).
+    /// Runs `f` on this handle's cache, then the after-call work (see `memory::with_cache`).
     pub fn with<R>(&self, f: impl FnOnce(&mut GuestCache) -> R) -> R {
-        registry::with(self.id, f)
+        memory::with_cache(self.id, f)
     }
 
     fn register(
         cache: GuestCache,
     ) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
-        let id = registry::insert(cache);
-        memory::after_call();
-        let id = id.ok_or(CacheError::OutOfMemory)?;
+        let id = memory::register(cache).ok_or(CacheError::OutOfMemory)?;
         Ok(crate::bindings::exports::faas::cache::cache::CacheDict::new(CacheDict { id }))
     }
 }

@@ -11,16 +11,19 @@ mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
         world: "cache-component",
+        with: {
+            "wasi:clocks/wall-clock@0.2.0": faas_guest_clock::wall_clock,
+        },
         generate_all,
     });
 }
 
-mod clock;
 mod convert;
 mod exports;
 mod memory;
 mod policy;
 mod registry;
+mod seed;
 
 use exports::Component;
 

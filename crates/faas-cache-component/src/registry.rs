@@ -1,98 +1,85 @@
 //! Every live cache of the instance, so that `tick` can reach them all and the allocator can
-//! evict from them when the host refuses memory. Invariant: slot `i` is `Some` exactly while a
-//! `cache-dict` handle with id `i` exists; the registry is only borrowed for the duration of one
-//! cache operation (never across a call back into the host).
-
-use std::cell::RefCell;
+//! evict from them when the host refuses memory. This is the instance's state; it lives in the
+//! guarded cell of [`crate::memory`] and knows nothing of the allocator. Invariant: slot `i` is
+//! `Some` exactly while a `cache-dict` handle with id `i` exists.
 
 use faas_cache::Cache;
-
-use crate::clock::WasiClock;
+use faas_guest_alloc::Reclaim;
+use faas_guest_clock::WasiClock;
 
 pub type GuestCache = Cache<WasiClock>;
 
-#[derive(Default)]
-struct Registry {
+pub struct Registry {
     caches: Vec<Option<GuestCache>>,
     free: Vec<usize>,
 }
 
-thread_local! {
-    static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
-}
+impl Registry {
+    pub const fn new() -> Registry {
+        Registry {
+            caches: Vec::new(),
+            free: Vec::new(),
+        }
+    }
 
-/// Registers a cache; returns its id, or `None` if the allocator refused room for it.
-pub fn insert(cache: GuestCache) -> Option<usize> {
-    REGISTRY.with(|r| {
-        let mut r = r.borrow_mut();
-        match r.free.pop() {
+    /// Registers a cache; returns its id, or `None` if the allocator refused room for it.
+    pub fn insert(&mut self, cache: GuestCache) -> Option<usize> {
+        match self.free.pop() {
             Some(id) => {
-                r.caches[id] = Some(cache);
+                self.caches[id] = Some(cache);
                 Some(id)
             }
             None => {
-                r.caches.try_reserve(1).ok()?;
+                self.caches.try_reserve(1).ok()?;
                 // Room for the id's later return to the free list, so `remove` never allocates.
-                let slots = r.caches.len() + 1;
-                r.free.try_reserve(slots).ok()?;
-                r.caches.push(Some(cache));
-                Some(r.caches.len() - 1)
+                let slots = self.caches.len() + 1;
+                self.free.try_reserve(slots).ok()?;
+                self.caches.push(Some(cache));
+                Some(self.caches.len() - 1)
             }
         }
-    })
-}
+    }
 
-/// Unregisters (drops) a cache.
-pub fn remove(id: usize) {
-    let dropped = REGISTRY.with(|r| {
-        let mut r = r.borrow_mut();
-        let cache = r.caches.get_mut(id).and_then(Option::take);
+    /// Unregisters cache `id` and hands it back, for the caller to drop.
+    pub fn remove(&mut self, id: usize) -> Option<GuestCache> {
+        let cache = self.caches.get_mut(id).and_then(Option::take);
         if cache.is_some() {
-            r.free.push(id);
+            self.free.push(id);
         }
         cache
-    });
-    drop(dropped);
-}
+    }
 
-/// Runs `f` on cache `id`, then gives the allocator its reserve back (see `memory`).
-pub fn with<R>(id: usize, f: impl FnOnce(&mut GuestCache) -> R) -> R {
-    let result = REGISTRY.with(|r| {
-        let mut r = r.borrow_mut();
-        match r.caches.get_mut(id).and_then(Option::as_mut) {
-            Some(cache) => f(cache),
-            // A handle always refers to a registered cache; this cannot happen.
-            None => unreachable!("unregistered cache-dict"),
-        }
-    });
-    crate::memory::after_call();
-    result
-}
+    /// Cache `id`, if registered.
+    pub fn get_mut(&mut self, id: usize) -> Option<&mut GuestCache> {
+        self.caches.get_mut(id).and_then(Option::as_mut)
+    }
 
-/// Purges expired entries from every cache; returns how many.
-pub fn tick() -> u64 {
-    REGISTRY.with(|r| {
-        let mut r = r.borrow_mut();
-        r.caches
+    /// Purges expired entries from every cache; returns how many.
+    pub fn tick(&mut self) -> u64 {
+        self.caches
             .iter_mut()
             .flatten()
             .map(|c| u64::from(c.purge_expired()))
             .sum()
-    })
+    }
 }
 
-/// Gives memory back by evicting one entry from the cache holding the most bytes. False if the
-/// registry is in use (an operation is running) or there is nothing left to evict.
-pub fn evict_one_for_memory() -> bool {
-    REGISTRY.with(|r| {
-        let Ok(mut r) = r.try_borrow_mut() else {
-            return false;
-        };
-        let fullest = r.caches.iter_mut().flatten().max_by_key(|c| c.byte_size());
+impl Reclaim for Registry {
+    /// Evicts one entry from the cache holding the most bytes; false if there is nothing left to
+    /// evict.
+    fn reclaim(&mut self) -> bool {
+        let fullest = self
+            .caches
+            .iter_mut()
+            .flatten()
+            .max_by_key(|c| c.byte_size());
         if fullest.is_some_and(|c| c.evict_for_memory()) {
             return true;
         }
         // Nothing to evict there: drop a removal record held by any cache.
-        r.caches.iter_mut().flatten().any(|c| c.evict_for_memory())
-    })
+        self.caches
+            .iter_mut()
+            .flatten()
+            .any(|c| c.evict_for_memory())
+    }
 }

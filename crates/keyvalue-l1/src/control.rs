@@ -1,28 +1,8 @@
-//! The exported `faas:kv-l1/l1` interface (counters, settings, purge, invalidation) and the
-//! guest's never-trap allocator, whose reclaim hook evicts from the tier. Invariant: every
-//! exported call ends with [`after_call`], which takes the allocator's reserve back.
-
-use faas_guest_alloc::{GuardedAlloc, Reclaim};
+//! The exported `faas:kv-l1/l1` interface: counters, settings, purge, invalidation. Invariant:
+//! it holds no state and borrows none; every function only calls steps of [`tier`].
 
 use crate::bindings::exports::faas::kv_l1::l1::{Guest, L1Settings, L1Stats};
 use crate::{tier, Component};
-
-/// Evicts the entry the tier's policy would evict next.
-struct EvictFromTier;
-
-impl Reclaim for EvictFromTier {
-    fn reclaim() -> bool {
-        tier::evict_one_for_memory()
-    }
-}
-
-#[cfg_attr(target_arch = "wasm32", global_allocator)]
-static ALLOCATOR: GuardedAlloc<EvictFromTier> = GuardedAlloc::new();
-
-/// Restores the allocator's reserve after a call.
-pub fn after_call() {
-    ALLOCATOR.after_call();
-}
 
 impl Guest for Component {
     fn stats() -> L1Stats {

@@ -22,15 +22,18 @@ mod bindings {
     wit_bindgen::generate!({
         path: "wit",
         world: "kv-l1",
+        with: {
+            "wasi:clocks/wall-clock@0.2.0": faas_guest_clock::wall_clock,
+        },
         generate_all,
     });
 }
 
 mod atomics;
 mod batch;
-mod clock;
 mod control;
 mod settings;
+mod state;
 mod store;
 mod tier;
 

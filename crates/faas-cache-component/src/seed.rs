@@ -1,24 +1,10 @@
-//! Time and hash seeds from the host: the `wasi:clocks/wall-clock` import as a core `Clock`, and
-//! one `wasi:random/insecure-seed` read per instance. Invariant: the seed import is called at
-//! most once; each cache gets a distinct seed derived from it.
+//! Hash seeds from the host: one `wasi:random/insecure-seed` read per instance, mixed into a
+//! distinct seed for each cache. Invariant: the seed import is called at most once; each cache
+//! gets a distinct seed derived from it.
 
 use std::cell::Cell;
 
-use faas_cache::{Clock, Time};
-
-use crate::bindings::wasi::clocks::wall_clock;
 use crate::bindings::wasi::random::insecure_seed;
-
-/// The host's wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct WasiClock;
-
-impl Clock for WasiClock {
-    fn now(&self) -> Time {
-        let t = wall_clock::now();
-        Time::from_unix(t.seconds, t.nanoseconds)
-    }
-}
 
 thread_local! {
     static INSTANCE_SEED: Cell<Option<(u64, u64)>> = const { Cell::new(None) };

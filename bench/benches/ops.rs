@@ -183,97 +183,64 @@ fn each_library<W: Workload>(
     value: &[u8],
     workload: &W,
 ) {
-    let id = |name: &str| BenchmarkId::new(name, n);
-    run_one(
-        group,
-        id("faas-cache"),
-        || fill::<Faas>(n, keys, value),
-        workload,
-        value,
-    );
-    run_one(
-        group,
-        id("faas-cache-bytes"),
-        || fill::<FaasBytes>(n, keys, value),
-        workload,
-        value,
-    );
-    run_one(
-        group,
-        id("lru"),
-        || fill::<Lru>(n, keys, value),
-        workload,
-        value,
-    );
-    run_one(
-        group,
-        id("quick_cache"),
-        || fill::<Quick>(n, keys, value),
-        workload,
-        value,
-    );
+    fn one<S: Subject<Value = Vec<u8>>, W: Workload>(
+        group: &mut BenchmarkGroup<'_, WallTime>,
+        n: usize,
+        keys: &[String],
+        value: &[u8],
+        workload: &W,
+    ) {
+        let id = BenchmarkId::new(S::NAME, n);
+        run_one(group, id, || fill::<S>(n, keys, value), workload, value);
+    }
+    one::<Faas, W>(group, n, keys, value, workload);
+    one::<FaasBytes, W>(group, n, keys, value, workload);
+    one::<Lru, W>(group, n, keys, value, workload);
+    one::<Quick, W>(group, n, keys, value, workload);
+}
+
+/// The `get` groups: `probes` looked up in caches holding `key-0` .. `key-<n-1>`.
+fn gets(c: &mut Criterion, name: &str, probes: impl Fn(usize) -> Vec<String>, hit: bool) {
+    let value = value();
+    let mut group = c.benchmark_group(name);
+    for &n in sizes() {
+        let present = keys(0, n);
+        let probes = probes(n);
+        let workload = Get {
+            probes: &probes,
+            hit,
+        };
+        each_library(&mut group, n, &present, &value, &workload);
+    }
+    group.finish();
+}
+
+/// The `set` groups: `written(n)` cycled through caches holding `key-0` .. `key-<n-1>`.
+fn sets(c: &mut Criterion, name: &str, written: impl Fn(usize) -> Vec<String>) {
+    let value = value();
+    let mut group = c.benchmark_group(name);
+    for &n in sizes() {
+        let present = keys(0, n);
+        let written = written(n);
+        each_library(&mut group, n, &present, &value, &Set { keys: &written });
+    }
+    group.finish();
 }
 
 fn get_hit(c: &mut Criterion) {
-    let value = value();
-    let mut group = c.benchmark_group("get_hit");
-    for &n in sizes() {
-        let present = keys(0, n);
-        let probes = shuffled_keys(0, n);
-        each_library(
-            &mut group,
-            n,
-            &present,
-            &value,
-            &Get {
-                probes: &probes,
-                hit: true,
-            },
-        );
-    }
-    group.finish();
+    gets(c, "get_hit", |n| shuffled_keys(0, n), true);
 }
 
 fn get_miss(c: &mut Criterion) {
-    let value = value();
-    let mut group = c.benchmark_group("get_miss");
-    for &n in sizes() {
-        let present = keys(0, n);
-        let probes = shuffled_keys(n, 2 * n);
-        each_library(
-            &mut group,
-            n,
-            &present,
-            &value,
-            &Get {
-                probes: &probes,
-                hit: false,
-            },
-        );
-    }
-    group.finish();
+    gets(c, "get_miss", |n| shuffled_keys(n, 2 * n), false);
 }
 
 fn set_new_with_eviction(c: &mut Criterion) {
-    let value = value();
-    let mut group = c.benchmark_group("set_new_with_eviction");
-    for &n in sizes() {
-        let present = keys(0, n);
-        let fresh = keys(n, 3 * n);
-        each_library(&mut group, n, &present, &value, &Set { keys: &fresh });
-    }
-    group.finish();
+    sets(c, "set_new_with_eviction", |n| keys(n, 3 * n));
 }
 
 fn set_overwrite(c: &mut Criterion) {
-    let value = value();
-    let mut group = c.benchmark_group("set_overwrite");
-    for &n in sizes() {
-        let present = keys(0, n);
-        let probes = shuffled_keys(0, n);
-        each_library(&mut group, n, &present, &value, &Set { keys: &probes });
-    }
-    group.finish();
+    sets(c, "set_overwrite", |n| shuffled_keys(0, n));
 }
 
 /// A clock that counts its reads.

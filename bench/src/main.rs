@@ -17,6 +17,7 @@
 
 mod boundary;
 mod coldstart;
+mod compare;
 mod guest;
 mod headline;
 mod hitratio;
@@ -290,6 +291,13 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let has = |flag: &str| args.iter().any(|a| a == flag);
     let quick = has("--quick");
+    if let Some(old) = flag_value("--compare-component") {
+        if let Err(e) = compare::run(&old, 15, 100_000) {
+            eprintln!("bench: {e}");
+            exit(1);
+        }
+        return;
+    }
     let out = if quick {
         root().join("target/bench-quick")
     } else {

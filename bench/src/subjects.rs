@@ -4,6 +4,7 @@
 //! them through [`Subject`]. Invariant: every library hashes with the same seeded aHash (`moka`'s
 //! builder takes it too) and is bounded by the same item count.
 
+use std::marker::PhantomData;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
@@ -35,51 +36,67 @@ pub trait Subject: Sized {
     fn settled_len(&mut self) -> usize;
 }
 
-pub type Faas = Cache<SystemClock>;
-/// The same core under S3-FIFO (reads raise a counter instead of relinking the entry).
-pub struct FaasS3Fifo(pub Cache<SystemClock>);
 pub type Lru = lru::LruCache<String, Vec<u8>, ahash::RandomState>;
 pub type Quick = quick_cache::unsync::Cache<String, Vec<u8>, UnitWeighter, ahash::RandomState>;
 pub type Moka = moka::sync::Cache<String, Arc<[u8]>, ahash::RandomState>;
 
-pub fn faas_config(capacity: usize) -> Config {
-    Config {
-        max_items: Some(u32::try_from(capacity).expect("capacity fits in u32")),
-        ..Config::default()
-    }
+/// Byte budget per entry of [`FaasBytes`]: above the ~226 accounted bytes of a `key-<i>` entry
+/// with a 100-byte value, so the budget never binds.
+pub const BUDGET_PER_ENTRY: u64 = 400;
+
+/// One configuration of the core.
+pub trait Variant {
+    const NAME: &'static str;
+    fn config(capacity: usize) -> Config;
 }
 
-impl Subject for Faas {
+/// The core (`faas_cache::Cache`) configured by `V`.
+pub struct Core<V>(pub Cache<SystemClock>, PhantomData<V>);
+
+/// LRU with an item limit, as the other libraries are bounded.
+pub struct ItemLimit;
+/// The same core under S3-FIFO (reads raise a counter instead of relinking the entry).
+pub struct S3FifoItemLimit;
+/// LRU with an item limit and a byte budget that never binds: the cost of byte accounting.
+pub struct ItemLimitAndBytes;
+
+pub type Faas = Core<ItemLimit>;
+pub type FaasS3Fifo = Core<S3FifoItemLimit>;
+pub type FaasBytes = Core<ItemLimitAndBytes>;
+
+impl Variant for ItemLimit {
     const NAME: &'static str = "faas-cache";
-    type Value = Vec<u8>;
-    fn with_capacity(capacity: usize) -> Self {
-        Cache::with_clock_and_seed(faas_config(capacity), SystemClock, FAAS_SEED).expect("config")
-    }
-    fn make_value(bytes: &[u8]) -> Vec<u8> {
-        bytes.to_vec()
-    }
-    #[inline]
-    fn get(&mut self, key: &str) -> bool {
-        std::hint::black_box(Cache::get(self, key).map(<[u8]>::len)).is_some()
-    }
-    #[inline]
-    fn set(&mut self, key: String, value: Vec<u8>) {
-        Cache::set(self, key, value).expect("an entry within the limits");
-    }
-    fn settled_len(&mut self) -> usize {
-        self.len()
+    fn config(capacity: usize) -> Config {
+        faas_config(capacity)
     }
 }
 
-impl Subject for FaasS3Fifo {
+impl Variant for S3FifoItemLimit {
     const NAME: &'static str = "faas-cache s3-fifo";
-    type Value = Vec<u8>;
-    fn with_capacity(capacity: usize) -> Self {
-        let config = Config {
+    fn config(capacity: usize) -> Config {
+        Config {
             policy: EvictionPolicy::S3Fifo,
             ..faas_config(capacity)
-        };
-        FaasS3Fifo(Cache::with_clock_and_seed(config, SystemClock, FAAS_SEED).expect("config"))
+        }
+    }
+}
+
+impl Variant for ItemLimitAndBytes {
+    const NAME: &'static str = "faas-cache-bytes";
+    fn config(capacity: usize) -> Config {
+        Config {
+            max_size_bytes: Some(capacity as u64 * BUDGET_PER_ENTRY),
+            ..faas_config(capacity)
+        }
+    }
+}
+
+impl<V: Variant> Subject for Core<V> {
+    const NAME: &'static str = V::NAME;
+    type Value = Vec<u8>;
+    fn with_capacity(capacity: usize) -> Self {
+        let cache = Cache::with_clock_and_seed(V::config(capacity), SystemClock, FAAS_SEED);
+        Core(cache.expect("config"), PhantomData)
     }
     fn make_value(bytes: &[u8]) -> Vec<u8> {
         bytes.to_vec()
@@ -94,6 +111,13 @@ impl Subject for FaasS3Fifo {
     }
     fn settled_len(&mut self) -> usize {
         self.0.len()
+    }
+}
+
+pub fn faas_config(capacity: usize) -> Config {
+    Config {
+        max_items: Some(u32::try_from(capacity).expect("capacity fits in u32")),
+        ..Config::default()
     }
 }
 
@@ -170,39 +194,5 @@ impl Subject for Moka {
     fn settled_len(&mut self) -> usize {
         self.run_pending_tasks();
         self.entry_count() as usize
-    }
-}
-
-/// The core with an item limit and a byte budget that never binds (400 bytes an entry, above
-/// the ~226 accounted bytes of a `key-<i>` entry with a 100-byte value): the cost of byte
-/// accounting.
-pub struct FaasBytes(pub Cache<SystemClock>);
-
-/// Byte budget per entry of [`FaasBytes`].
-pub const BUDGET_PER_ENTRY: u64 = 400;
-
-impl Subject for FaasBytes {
-    const NAME: &'static str = "faas-cache-bytes";
-    type Value = Vec<u8>;
-    fn with_capacity(capacity: usize) -> Self {
-        let config = Config {
-            max_size_bytes: Some(capacity as u64 * BUDGET_PER_ENTRY),
-            ..faas_config(capacity)
-        };
-        FaasBytes(Cache::with_clock_and_seed(config, SystemClock, FAAS_SEED).expect("config"))
-    }
-    fn make_value(bytes: &[u8]) -> Vec<u8> {
-        bytes.to_vec()
-    }
-    #[inline]
-    fn get(&mut self, key: &str) -> bool {
-        std::hint::black_box(self.0.get(key).map(<[u8]>::len)).is_some()
-    }
-    #[inline]
-    fn set(&mut self, key: String, value: Vec<u8>) {
-        self.0.set(key, value).expect("an entry within the limits");
-    }
-    fn settled_len(&mut self) -> usize {
-        self.0.len()
     }
 }

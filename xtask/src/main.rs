@@ -20,7 +20,7 @@
 //!   report from `bench/results.json`. Needs `python3` with `venv` for the Python baselines.
 //! - `js-bench`: the JavaScript benchmark against npm `lru-cache` (`--quick` for a smoke run).
 //! - `lint`: `cargo fmt --check` and `cargo clippy -D warnings` for host crates and the guest.
-//! - `ci`: what `.ci/run` runs: `lint`, `test`, `demo`, smoke runs of `js-bench` and `bench`,
+//! - `ci`: what `.ci/run` runs: `demo`, `test`, `lint`, smoke runs of `js-bench` and `bench`,
 //!   then 30 s of fuzzing a target (`.ci/fuzz`, when a nightly toolchain is installed).
 
 use std::process::{exit, Command};
@@ -54,30 +54,49 @@ fn main() {
     }
 }
 
-/// The CI sequence (`.ci/run` calls it): each step as a user would run it.
+/// The CI sequence (`.ci/run` calls it): each step as a user would run it, the README's two
+/// commands first (so their times are a fresh clone's first run), each step's time printed.
 fn ci() -> Result<(), String> {
-    eprintln!("== lint");
-    lint()?;
-    eprintln!("== test (the README's test command)");
-    test(&[])?;
-    eprintln!("== demo (the README's demo command)");
-    demo(&[])?;
-    eprintln!("== JavaScript benchmark (smoke run)");
-    js_bench(&["--quick".into()])?;
-    eprintln!(
-        "== performance report (smoke run: a debug build, small sizes, into target/bench-quick)"
-    );
-    bench(&["--smoke".into()])?;
-    if !workspace_root()
-        .join("target/bench-quick/BENCHMARKS.md")
-        .is_file()
-    {
-        return Err("the smoke report did not write target/bench-quick/BENCHMARKS.md".into());
-    }
-    eprintln!("== fuzzing (30 s a target, when nightly is installed)");
-    let mut fuzz = Command::new("bash");
-    fuzz.current_dir(workspace_root()).arg(".ci/fuzz");
-    run(fuzz)
+    let started = std::time::Instant::now();
+    let step = |title: &str, f: &dyn Fn() -> Result<(), String>| -> Result<(), String> {
+        eprintln!("== {title}");
+        let t = std::time::Instant::now();
+        f()?;
+        eprintln!(
+            "== {title}: {:.1} min (CI so far {:.1} min)",
+            t.elapsed().as_secs_f64() / 60.0,
+            started.elapsed().as_secs_f64() / 60.0
+        );
+        Ok(())
+    };
+    step("demo (the README's demo command)", &|| demo(&[]))?;
+    step("test (the README's test command)", &|| test(&[]))?;
+    step("lint", &lint)?;
+    step("JavaScript benchmark (smoke run)", &|| {
+        js_bench(&["--quick".into()])
+    })?;
+    step(
+        "performance report (smoke run: a debug build, small sizes, into target/bench-quick)",
+        &|| {
+            bench(&["--smoke".into()])?;
+            if workspace_root()
+                .join("target/bench-quick/BENCHMARKS.md")
+                .is_file()
+            {
+                Ok(())
+            } else {
+                Err("the smoke report did not write target/bench-quick/BENCHMARKS.md".into())
+            }
+        },
+    )?;
+    step(
+        "fuzzing (30 s a target, when nightly is installed)",
+        &|| {
+            let mut fuzz = Command::new("bash");
+            fuzz.current_dir(workspace_root()).arg(".ci/fuzz");
+            run(fuzz)
+        },
+    )
 }
 
 fn cargo() -> Command {
@@ -178,7 +197,18 @@ fn test(extra: &[String]) -> Result<(), String> {
     cmd.args(extra);
     run(cmd)?;
     let mut doc = cargo();
-    doc.args(["test", "--doc", "--package", "faas-cache"]);
+    // The core's doc tests, the host crate's (its README, and the repository README's Rust
+    // blocks: the 10-line example compiles and runs) and the guest allocator's.
+    doc.args([
+        "test",
+        "--doc",
+        "--package",
+        "faas-cache",
+        "--package",
+        "faas-cache-host",
+        "--package",
+        "faas-guest-alloc",
+    ]);
     run(doc)?;
     // `cargo test` built the component (target/faas_cache.wasm) through faas-cache-artifact.
     js_prepare()?;
@@ -196,17 +226,8 @@ const SPIN_TARGET: &str = "wasm32-wasip2";
 /// with the cache component (wac) and serve it over HTTP (wasmtime-wasi-http, WASIp3).
 fn spin_test() -> Result<(), String> {
     ensure_target(SPIN_TARGET)?;
-    let mut app = cargo();
-    app.args([
-        "build",
-        "--release",
-        "--manifest-path",
-        SPIN_MANIFEST,
-        "--package",
-        "spin-cache-app",
-        "--target",
-        SPIN_TARGET,
-    ]);
+    let mut app = spin_app("build");
+    app.arg("--release");
     run(app)?;
     let mut host = cargo();
     host.args([
@@ -217,6 +238,21 @@ fn spin_test() -> Result<(), String> {
         "spin-cache-host",
     ]);
     run(host)
+}
+
+/// `cargo <subcommand>` for the Spin example's wasm32-wasip2 app.
+fn spin_app(subcommand: &str) -> Command {
+    let mut cmd = cargo();
+    cmd.args([
+        subcommand,
+        "--manifest-path",
+        SPIN_MANIFEST,
+        "--package",
+        "spin-cache-app",
+        "--target",
+        SPIN_TARGET,
+    ]);
+    cmd
 }
 
 fn js_bench(extra: &[String]) -> Result<(), String> {
@@ -340,7 +376,12 @@ fn lint() -> Result<(), String> {
         guest.args(["--package", g.package]);
     }
     // The libraries the guests share, as the guests build them.
-    guest.args(["--package", "faas-guest-alloc", "--package", "faas-guest-clock"]);
+    guest.args([
+        "--package",
+        "faas-guest-alloc",
+        "--package",
+        "faas-guest-clock",
+    ]);
     guest.args(["--target", WASM_TARGET, "--", "-D", "warnings"]);
     run(guest)?;
     // The Spin example's own workspace: formatting, its host and its wasm32-wasip2 app.
@@ -361,18 +402,7 @@ fn lint() -> Result<(), String> {
         "warnings",
     ]);
     run(spin_host)?;
-    let mut spin_app = cargo();
-    spin_app.args([
-        "clippy",
-        "--manifest-path",
-        SPIN_MANIFEST,
-        "--package",
-        "spin-cache-app",
-        "--target",
-        SPIN_TARGET,
-        "--",
-        "-D",
-        "warnings",
-    ]);
-    run(spin_app)
+    let mut app = spin_app("clippy");
+    app.args(["--", "-D", "warnings"]);
+    run(app)
 }

@@ -102,6 +102,17 @@ fn trap<T>(what: &str) -> impl FnOnce(wasmtime::Error) -> T + '_ {
     move |e| panic!("guest trapped in {what}: {e:?}")
 }
 
+/// One call of an export: `call!(self, "name", interface() => call_method, args...)`.
+macro_rules! call {
+    ($self:ident, $what:literal, $($path:ident()).+ => $method:ident $(, $arg:expr)*) => {
+        $self
+            .bindings
+            .$($path()).+
+            .$method(&mut $self.store $(, $arg)*)
+            .unwrap_or_else(trap($what))
+    };
+}
+
 impl SimulatedTime for L1Guest {
     fn store_mut(&mut self) -> &mut Store<Host> {
         &mut self.store
@@ -132,58 +143,32 @@ impl L1Guest {
     }
 
     pub fn open(&mut self, identifier: &str) -> Result<Handle, Error> {
-        self.bindings
-            .wasi_keyvalue_store()
-            .call_open(&mut self.store, identifier)
-            .unwrap_or_else(trap("open"))
+        call!(self, "open", wasi_keyvalue_store() => call_open, identifier)
     }
 
     pub fn get(&mut self, b: Handle, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.bindings
-            .wasi_keyvalue_store()
-            .bucket()
-            .call_get(&mut self.store, b, key)
-            .unwrap_or_else(trap("get"))
+        call!(self, "get", wasi_keyvalue_store().bucket() => call_get, b, key)
     }
 
     pub fn set(&mut self, b: Handle, key: &str, value: &[u8]) -> Result<(), Error> {
-        self.bindings
-            .wasi_keyvalue_store()
-            .bucket()
-            .call_set(&mut self.store, b, key, value)
-            .unwrap_or_else(trap("set"))
+        call!(self, "set", wasi_keyvalue_store().bucket() => call_set, b, key, value)
     }
 
     pub fn delete(&mut self, b: Handle, key: &str) -> Result<(), Error> {
-        self.bindings
-            .wasi_keyvalue_store()
-            .bucket()
-            .call_delete(&mut self.store, b, key)
-            .unwrap_or_else(trap("delete"))
+        call!(self, "delete", wasi_keyvalue_store().bucket() => call_delete, b, key)
     }
 
     pub fn exists(&mut self, b: Handle, key: &str) -> Result<bool, Error> {
-        self.bindings
-            .wasi_keyvalue_store()
-            .bucket()
-            .call_exists(&mut self.store, b, key)
-            .unwrap_or_else(trap("exists"))
+        call!(self, "exists", wasi_keyvalue_store().bucket() => call_exists, b, key)
     }
 
     pub fn list_keys(&mut self, b: Handle, cursor: Option<&str>) -> Result<KeyResponse, Error> {
-        self.bindings
-            .wasi_keyvalue_store()
-            .bucket()
-            .call_list_keys(&mut self.store, b, cursor)
-            .unwrap_or_else(trap("list-keys"))
+        call!(self, "list-keys", wasi_keyvalue_store().bucket() => call_list_keys, b, cursor)
     }
 
     pub fn get_many(&mut self, b: Handle, keys: &[&str]) -> Result<KeyValues, Error> {
         let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
-        self.bindings
-            .wasi_keyvalue_batch()
-            .call_get_many(&mut self.store, b, &keys)
-            .unwrap_or_else(trap("get-many"))
+        call!(self, "get-many", wasi_keyvalue_batch() => call_get_many, b, &keys)
     }
 
     pub fn set_many(&mut self, b: Handle, pairs: &[(&str, &[u8])]) -> Result<(), Error> {
@@ -191,83 +176,48 @@ impl L1Guest {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), v.to_vec()))
             .collect();
-        self.bindings
-            .wasi_keyvalue_batch()
-            .call_set_many(&mut self.store, b, &pairs)
-            .unwrap_or_else(trap("set-many"))
+        call!(self, "set-many", wasi_keyvalue_batch() => call_set_many, b, &pairs)
     }
 
     pub fn delete_many(&mut self, b: Handle, keys: &[&str]) -> Result<(), Error> {
         let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
-        self.bindings
-            .wasi_keyvalue_batch()
-            .call_delete_many(&mut self.store, b, &keys)
-            .unwrap_or_else(trap("delete-many"))
+        call!(self, "delete-many", wasi_keyvalue_batch() => call_delete_many, b, &keys)
     }
 
     pub fn increment(&mut self, b: Handle, key: &str, delta: i64) -> Result<i64, Error> {
-        self.bindings
-            .wasi_keyvalue_atomics()
-            .call_increment(&mut self.store, b, key, delta)
-            .unwrap_or_else(trap("increment"))
+        call!(self, "increment", wasi_keyvalue_atomics() => call_increment, b, key, delta)
     }
 
     pub fn cas_new(&mut self, b: Handle, key: &str) -> Result<Handle, Error> {
-        self.bindings
-            .wasi_keyvalue_atomics()
-            .cas()
-            .call_new(&mut self.store, b, key)
-            .unwrap_or_else(trap("cas.new"))
+        call!(self, "cas.new", wasi_keyvalue_atomics().cas() => call_new, b, key)
     }
 
     pub fn cas_current(&mut self, cas: Handle) -> Result<Option<Vec<u8>>, Error> {
-        self.bindings
-            .wasi_keyvalue_atomics()
-            .cas()
-            .call_current(&mut self.store, cas)
-            .unwrap_or_else(trap("cas.current"))
+        call!(self, "cas.current", wasi_keyvalue_atomics().cas() => call_current, cas)
     }
 
     pub fn swap(&mut self, cas: Handle, value: &[u8]) -> Result<(), CasError> {
-        self.bindings
-            .wasi_keyvalue_atomics()
-            .call_swap(&mut self.store, cas, value)
-            .unwrap_or_else(trap("swap"))
+        call!(self, "swap", wasi_keyvalue_atomics() => call_swap, cas, value)
     }
 
     pub fn stats(&mut self) -> L1Stats {
-        self.bindings
-            .faas_kv_l1_l1()
-            .call_stats(&mut self.store)
-            .unwrap_or_else(trap("stats"))
+        call!(self, "stats", faas_kv_l1_l1() => call_stats)
     }
 
     pub fn reset_stats(&mut self) {
-        self.bindings
-            .faas_kv_l1_l1()
-            .call_reset_stats(&mut self.store)
-            .unwrap_or_else(trap("reset-stats"))
+        call!(self, "reset-stats", faas_kv_l1_l1() => call_reset_stats)
     }
 
     pub fn settings(&mut self) -> Result<L1Settings, String> {
-        self.bindings
-            .faas_kv_l1_l1()
-            .call_settings(&mut self.store)
-            .unwrap_or_else(trap("settings"))
+        call!(self, "settings", faas_kv_l1_l1() => call_settings)
     }
 
     pub fn tick(&mut self) -> u64 {
-        self.bindings
-            .faas_kv_l1_l1()
-            .call_tick(&mut self.store)
-            .unwrap_or_else(trap("tick"))
+        call!(self, "tick", faas_kv_l1_l1() => call_tick)
     }
 
     pub fn invalidate_all(&mut self) {
-        self.bindings
-            .faas_kv_l1_l1()
-            .call_invalidate_all(&mut self.store)
-            .unwrap_or_else(trap("invalidate-all"))
+        call!(self, "invalidate-all", faas_kv_l1_l1() => call_invalidate_all)
     }
 
     /// Drops a handle the test no longer needs (buckets and CAS handles are resources).
@@ -314,9 +264,6 @@ impl AppGuest {
 
     /// Runs one shell command (see `app/wit/app.wit`) against `bucket`.
     pub fn run(&mut self, bucket: &str, command: &str) -> String {
-        self.bindings
-            .example_kv_app_shell()
-            .call_run(&mut self.store, bucket, command)
-            .unwrap_or_else(trap("run"))
+        call!(self, "run", example_kv_app_shell() => call_run, bucket, command)
     }
 }

@@ -19,7 +19,8 @@
 //!   (CI: checks that the report builds, its figures mean nothing); `--report-only` rewrites the
 //!   report from `bench/results.json`. Needs `python3` with `venv` for the Python baselines.
 //! - `js-bench`: the JavaScript benchmark against npm `lru-cache` (`--quick` for a smoke run).
-//! - `lint`: `cargo fmt --check` and `cargo clippy -D warnings` for host crates and the guest.
+//! - `lint`: `cargo fmt --check` and `cargo clippy -D warnings` for host crates and the guests,
+//!   and a check that nothing depends on `examples/`.
 //! - `ci`: what `.ci/run` runs: `demo`, `test`, `lint`, smoke runs of `js-bench` and `bench`,
 //!   then 30 s of fuzzing a target (`.ci/fuzz`, when a nightly toolchain is installed).
 
@@ -362,8 +363,45 @@ fn ensure_debian_package(package: &str, default_path: &str, env_var: &str) -> Re
     run(install)
 }
 
+/// The workspace's dependency graph has no arrow into `examples/`: an example is a leaf that
+/// nothing builds on (the hosts, the bench and the tests use the crates under `crates/` and
+/// `hosts/`).
+fn check_examples_are_leaves() -> Result<(), String> {
+    let out = cargo()
+        .args(["metadata", "--no-deps", "--format-version", "1"])
+        .output()
+        .map_err(|e| format!("cargo metadata: {e}"))?;
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
+    let examples = workspace_root()
+        .canonicalize()
+        .map_err(|e| e.to_string())?
+        .join("examples");
+    let mut arrows = Vec::new();
+    for package in meta["packages"].as_array().into_iter().flatten() {
+        let manifest = std::path::Path::new(package["manifest_path"].as_str().unwrap_or(""));
+        if manifest.starts_with(&examples) {
+            continue;
+        }
+        for dep in package["dependencies"].as_array().into_iter().flatten() {
+            if let Some(path) = dep["path"].as_str() {
+                if std::path::Path::new(path).starts_with(&examples) {
+                    arrows.push(format!("{} -> {path}", package["name"]));
+                }
+            }
+        }
+    }
+    if arrows.is_empty() {
+        eprintln!("+ dependency graph: no arrow into examples/");
+        Ok(())
+    } else {
+        Err(format!("examples must be leaves: {}", arrows.join(", ")))
+    }
+}
+
 fn lint() -> Result<(), String> {
     ensure_wasm_target()?;
+    check_examples_are_leaves()?;
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);
     run(fmt)?;

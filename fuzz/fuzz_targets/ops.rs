@@ -156,7 +156,7 @@ fn run(data: &[u8]) -> Option<()> {
             panic!("invariant broken after op {}: {e}", op % 22);
         }
         if let Some(limit) = cache.max_size_bytes() {
-            assert!(cache.byte_size() <= limit, "over the byte budget");
+            assert!(cache.accounted_bytes() <= limit, "over the byte budget");
         }
     }
     Some(())

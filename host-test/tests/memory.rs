@@ -179,3 +179,39 @@ fn drain_removals_and_get_many_under_pressure_return_what_fits() {
     let keys: Vec<String> = (0..40_000).map(|i| format!("b{i}")).collect();
     assert_eq!(g.get_many(b, &keys).len(), keys.len(), "one result per key");
 }
+
+#[test]
+fn arguments_that_cannot_fit_under_the_cap_are_refused_with_an_error_not_a_trap() {
+    let mut g = Guest::with_memory_limit(4 * MIB);
+    let d = g.create(&opts(None, 0)).unwrap();
+    g.set(d, "small", b"v").unwrap();
+    // Larger than the cap: the canonical ABI could not copy it in, and the instance would trap.
+    let huge = vec![7u8; 5 * MIB];
+    assert_eq!(g.set(d, "big", &huge), Err(CacheError::OutOfMemory));
+    assert_eq!(g.set_default(d, "big", &huge), Err(CacheError::OutOfMemory));
+    let huge_key = "k".repeat(5 * MIB);
+    assert_eq!(g.get(d, &huge_key), None, "such a key cannot be stored");
+    assert!(!g.contains(d, &huge_key));
+    assert!(!g.delete(d, &huge_key));
+    assert_eq!(g.get_ttl(d, &huge_key), Err(CacheError::KeyNotFound));
+    assert_eq!(g.restore(&huge), Err(CacheError::OutOfMemory));
+    // Nothing was lost: the instance lives on with its entry.
+    assert_eq!(g.get(d, "small"), Some(b"v".to_vec()));
+    // A batch whose whole does not fit is sent in runs that do: the same answers as one call.
+    let entries: Vec<(String, Vec<u8>)> = (0..6)
+        .map(|i| (format!("e{i}"), vec![i as u8; MIB]))
+        .collect();
+    assert_eq!(g.set_many(d, &entries), Ok(()));
+    let mut keys: Vec<String> = entries.iter().map(|(k, _)| k.clone()).collect();
+    keys.push(huge_key.clone());
+    let values = g.get_many(d, &keys);
+    assert_eq!(values.len(), keys.len());
+    assert_eq!(values[5].as_deref(), Some(&[5u8; MIB][..]), "the last one written is kept");
+    assert_eq!(values[6], None);
+    let with_huge = vec![("ok".to_owned(), b"1".to_vec()), (huge_key.clone(), b"2".to_vec())];
+    let e = g.set_many(d, &with_huge).unwrap_err();
+    assert_eq!((e.index, e.error), (1, CacheError::OutOfMemory));
+    assert_eq!(g.get(d, "ok"), Some(b"1".to_vec()), "entries before the failure are written");
+    assert!(g.delete_many(d, &keys) >= 1, "e5 at least was live");
+    assert_eq!(g.get(d, "e5"), None);
+}

@@ -1,6 +1,6 @@
 // Types of the faas-cache JavaScript wrapper (src/index.js).
 
-/** Why an entry left the cache. */
+/** Why an entry left the cache ("replaced": overwritten, only for `onDelete(f, { replaced: true })`). */
 export type RemovalCause =
   | 'deleted'
   | 'popped'
@@ -33,6 +33,11 @@ export interface FaaSCacheOptions<E extends 'bytes' | 'utf8' = 'bytes'> {
    * Pick it for small budgets and skewed or scan-heavy traffic, where it keeps more hits than LRU.
    */
   policy?: 'lru' | 's3-fifo';
+  /**
+   * Called with the error when an `onDelete` listener throws (the call that removed the entry
+   * still succeeds); without it the error goes to `console.error`.
+   */
+  onListenerError?: (error: unknown, key: string, cause: RemovalCause) => void;
 }
 
 export interface SetOptions {
@@ -69,7 +74,8 @@ export class FaaSCacheDict<E extends 'bytes' | 'utf8' = 'bytes'> implements Iter
   has(key: string): boolean;
   delete(key: string): boolean;
   pop<F = undefined>(key: string, fallback?: F): Out<E> | F;
-  popItem(options?: { last?: boolean }): [string, Out<E>] | undefined;
+  /** As Python's `popitem(last=True)`: the most recent entry by default; throws `KeyNotFound` when empty. */
+  popItem(options?: { last?: boolean }): [string, Out<E>];
   setDefault(key: string, value: Value): Out<E>;
   moveToEnd(key: string, last?: boolean): void;
   /**
@@ -106,7 +112,11 @@ export class FaaSCacheDict<E extends 'bytes' | 'utf8' = 'bytes'> implements Iter
   setMany(entries: Iterable<[string, Value]>): void;
   deleteMany(keys: string[]): number;
 
-  onDelete(listener: (key: string, value: Out<E>, cause: RemovalCause) => void): () => void;
+  /** After each removal (not an overwrite, unless `{ replaced: true }`); returns an unsubscribe function. */
+  onDelete(
+    listener: (key: string, value: Out<E>, cause: RemovalCause) => void,
+    options?: { replaced?: boolean },
+  ): () => void;
   [Symbol.dispose](): void;
 }
 

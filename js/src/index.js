@@ -191,8 +191,11 @@ export class FaaSCacheDict {
   #dict;
   /** @type {'bytes' | 'utf8'} */
   #encoding;
-  /** @type {Set<(key: string, value: any, cause: string) => void>} */
-  #listeners = new Set();
+  /** Each `onDelete` listener, and whether it asked for `replaced` records too. */
+  /** @type {Map<(key: string, value: any, cause: string) => void, boolean>} */
+  #listeners = new Map();
+  /** @type {((error: unknown, key: string, cause: string) => void) | undefined} */
+  #onListenerError;
 
   /**
    * @param {{
@@ -202,9 +205,14 @@ export class FaaSCacheDict {
    *   removalLogCapacity?: number,
    *   encoding?: 'bytes' | 'utf8',
    *   policy?: 'lru' | 's3-fifo',
+   *   onListenerError?: (error: unknown, key: string, cause: string) => void,
    * }} [options]
    */
   constructor(options = {}) {
+    if (options.onListenerError !== undefined && typeof options.onListenerError !== 'function') {
+      throw new InvalidArgument('onListenerError takes a function');
+    }
+    this.#onListenerError = options.onListenerError;
     const encoding = options.encoding ?? 'bytes';
     if (encoding !== 'bytes' && encoding !== 'utf8') {
       throw new InvalidArgument(`encoding is "bytes" or "utf8", got ${JSON.stringify(encoding)}`);
@@ -253,32 +261,62 @@ export class FaaSCacheDict {
     return new FaaSCacheDict({ encoding: options.encoding, [RESTORE]: bytes });
   }
 
+  /** The component's cache; throws once the cache was disposed. */
+  #live() {
+    if (this.#dict === undefined) {
+      throw new FaaSCacheError('disposed', 'this FaaSCacheDict was disposed ([Symbol.dispose]()) and holds nothing');
+    }
+    return this.#dict;
+  }
+
   /** @param {Uint8Array} bytes */
   #decode(bytes) {
     return this.#encoding === 'utf8' ? decoder.decode(bytes) : bytes;
   }
 
-  /** Delivers pending removal records to `onDelete` listeners (only when there are listeners). */
+  /**
+   * Delivers pending removal records to `onDelete` listeners (only when there are listeners):
+   * `replaced` records only to listeners that asked for them. A listener that throws is reported
+   * (`onListenerError`, else `console.error`) and delivery goes on: the call that removed the
+   * entry has succeeded, and its result stands.
+   */
   #notify() {
     if (this.#listeners.size === 0) return;
-    /** @type {unknown[]} */
-    const failures = [];
     for (;;) {
-      const records = this.#dict.drainRemovals(4096);
+      const records = this.#live().drainRemovals(4096);
       for (const record of records) {
-        const value = this.#decode(record.value);
-        for (const listener of this.#listeners) {
+        const replaced = record.cause === 'replaced';
+        let value;
+        for (const [listener, wantsReplaced] of this.#listeners) {
+          if (replaced && !wantsReplaced) continue;
+          if (value === undefined) value = this.#decode(record.value);
           try {
             listener(record.key, value, record.cause);
           } catch (error) {
-            failures.push(error);
+            this.#listenerFailed(error, record.key, record.cause);
           }
         }
       }
       if (records.length < 4096) break;
     }
-    if (failures.length === 1) throw failures[0];
-    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} onDelete listeners failed`);
+  }
+
+  /**
+   * @param {unknown} error
+   * @param {string} key
+   * @param {string} cause
+   */
+  #listenerFailed(error, key, cause) {
+    const report = this.#onListenerError;
+    if (report !== undefined) {
+      try {
+        report(error, key, cause);
+        return;
+      } catch (failure) {
+        error = failure;
+      }
+    }
+    console.error(`faas-cache: an onDelete listener threw for ${JSON.stringify(key)} (${cause}):`, error);
   }
 
   /**
@@ -287,7 +325,7 @@ export class FaaSCacheDict {
    * @param {string} key
    */
   get(key) {
-    const value = this.#dict.get(checkKey(key));
+    const value = this.#live().get(checkKey(key));
     if (this.#listeners.size !== 0) this.#notify();
     return value === undefined ? undefined : this.#decode(value);
   }
@@ -297,7 +335,7 @@ export class FaaSCacheDict {
    * @param {string} key
    */
   peek(key) {
-    const value = this.#dict.peek(checkKey(key));
+    const value = this.#live().peek(checkKey(key));
     return value === undefined ? undefined : this.#decode(value);
   }
 
@@ -312,7 +350,7 @@ export class FaaSCacheDict {
   set(key, value, options) {
     checkKey(key);
     const bytes = toBytes(value);
-    const dict = this.#dict;
+    const dict = this.#live();
     if (options === undefined) checked(() => dict.set(key, bytes), key);
     else {
       const expiry = toExpiry(options);
@@ -324,12 +362,12 @@ export class FaaSCacheDict {
 
   /** Whether `key` is live. Does not touch LRU order. @param {string} key */
   has(key) {
-    return this.#dict.contains(checkKey(key));
+    return this.#live().contains(checkKey(key));
   }
 
   /** Removes a live key; false if there was none. @param {string} key */
   delete(key) {
-    const removed = this.#dict.delete(checkKey(key));
+    const removed = this.#live().delete(checkKey(key));
     if (this.#listeners.size !== 0) this.#notify();
     return removed;
   }
@@ -341,20 +379,22 @@ export class FaaSCacheDict {
    * @param {F} [fallback]
    */
   pop(key, fallback) {
-    const value = this.#dict.pop(checkKey(key));
+    const value = this.#live().pop(checkKey(key));
     if (this.#listeners.size !== 0) this.#notify();
     return value === undefined ? fallback : this.#decode(value);
   }
 
   /**
-   * Removes and returns the least recently used entry as [key, value] (the most recently used
-   * with `{ last: true }`); undefined when the cache is empty.
+   * As the Python original's `popitem(last=True)`: removes and returns the most recently used
+   * entry as [key, value] (the least recently used with `{ last: false }`); throws `KeyNotFound`
+   * when the cache holds no live entry.
    * @param {{ last?: boolean }} [options]
    */
   popItem(options = {}) {
-    const item = this.#dict.popItem(Boolean(options.last));
+    const item = this.#live().popItem(options.last ?? true);
     if (this.#listeners.size !== 0) this.#notify();
-    return item === undefined ? undefined : [item[0], this.#decode(item[1])];
+    if (item === undefined) throw new KeyNotFound();
+    return [item[0], this.#decode(item[1])];
   }
 
   /**
@@ -365,7 +405,7 @@ export class FaaSCacheDict {
   setDefault(key, value) {
     checkKey(key);
     const bytes = toBytes(value);
-    const dict = this.#dict;
+    const dict = this.#live();
     const stored = checked(() => dict.setDefault(key, bytes), key);
     if (this.#listeners.size !== 0) this.#notify();
     return this.#decode(stored);
@@ -380,7 +420,7 @@ export class FaaSCacheDict {
    */
   moveToEnd(key, last = true) {
     checkKey(key);
-    const dict = this.#dict;
+    const dict = this.#live();
     checked(() => dict.moveToEnd(key, Boolean(last)), key);
     if (this.#listeners.size !== 0) this.#notify();
   }
@@ -390,38 +430,38 @@ export class FaaSCacheDict {
    * @returns {'lru' | 's3-fifo'}
    */
   get policy() {
-    return policyComponent.policyOf(this.#dict);
+    return policyComponent.policyOf(this.#live());
   }
 
   /** Number of live entries. */
   get size() {
-    return this.#dict.len();
+    return this.#live().len();
   }
 
   /** Removes every entry (each reported to `onDelete` as "cleared"). */
   clear() {
-    this.#dict.clear();
+    this.#live().clear();
     if (this.#listeners.size !== 0) this.#notify();
   }
 
   /** Live keys, least recently used first. */
   keys() {
-    return this.#dict.keys()[Symbol.iterator]();
+    return this.#live().keys()[Symbol.iterator]();
   }
 
   /** Live keys, most recently used first. */
   keysReversed() {
-    return this.#dict.keysReversed()[Symbol.iterator]();
+    return this.#live().keysReversed()[Symbol.iterator]();
   }
 
   /** Live values, least recently used first. */
   values() {
-    return this.#dict.values().map((/** @type {Uint8Array} */ v) => this.#decode(v))[Symbol.iterator]();
+    return this.#live().values().map((/** @type {Uint8Array} */ v) => this.#decode(v))[Symbol.iterator]();
   }
 
   /** Live [key, value] pairs, least recently used first. */
   entries() {
-    return this.#dict
+    return this.#live()
       .items()
       .map((/** @type {[string, Uint8Array]} */ [k, v]) => [k, this.#decode(v)])
       [Symbol.iterator]();
@@ -445,7 +485,7 @@ export class FaaSCacheDict {
    */
   getTtl(key) {
     checkKey(key);
-    const dict = this.#dict;
+    const dict = this.#live();
     const ttl = checked(() => dict.getTtl(key), key);
     if (this.#listeners.size !== 0) this.#notify();
     return ttl ?? null;
@@ -459,7 +499,7 @@ export class FaaSCacheDict {
   setTtl(key, ttl) {
     checkKey(key);
     const seconds = ttl === null || ttl === undefined ? undefined : checkSeconds(ttl, 'ttl');
-    const dict = this.#dict;
+    const dict = this.#live();
     checked(() => dict.setTtl(key, seconds), key);
     if (this.#listeners.size !== 0) this.#notify();
   }
@@ -472,7 +512,7 @@ export class FaaSCacheDict {
   expireAt(key, epochSeconds) {
     checkKey(key);
     const at = checkSeconds(epochSeconds, 'epochSeconds');
-    const dict = this.#dict;
+    const dict = this.#live();
     checked(() => dict.expireAt(key, at), key);
     if (this.#listeners.size !== 0) this.#notify();
   }
@@ -482,24 +522,24 @@ export class FaaSCacheDict {
    * @param {string} key
    */
   isExpired(key) {
-    return this.#dict.isExpired(checkKey(key));
+    return this.#live().isExpired(checkKey(key));
   }
 
   /** The default TTL in seconds; null: entries never expire by default. */
   get defaultTtl() {
-    return this.#dict.defaultTtl() ?? null;
+    return this.#live().defaultTtl() ?? null;
   }
 
   /** Sets the default TTL for entries written from now on. @param {number | null} ttl */
   set defaultTtl(ttl) {
     const seconds = ttl === null || ttl === undefined ? undefined : checkSeconds(ttl, 'defaultTtl');
-    const dict = this.#dict;
+    const dict = this.#live();
     checked(() => dict.setDefaultTtl(seconds));
   }
 
   /** The byte limit; null: none. */
   get maxSizeBytes() {
-    const limit = this.#dict.maxSizeBytes();
+    const limit = this.#live().maxSizeBytes();
     return limit === undefined ? null : Number(limit);
   }
 
@@ -509,14 +549,14 @@ export class FaaSCacheDict {
    */
   set maxSizeBytes(size) {
     const limit = sizeString(size);
-    const dict = this.#dict;
+    const dict = this.#live();
     checked(() => dict.changeByteSize(limit));
     if (this.#listeners.size !== 0) this.#notify();
   }
 
   /** The item limit; null: none. */
   get maxItems() {
-    return this.#dict.maxItems() ?? null;
+    return this.#live().maxItems() ?? null;
   }
 
   /** Sets the item limit (null removes it), evicting LRU entries to fit. @param {number | null} n */
@@ -525,41 +565,41 @@ export class FaaSCacheDict {
       throw new InvalidArgument(`maxItems must be an integer from 1 to 4294967295, got ${n}`);
     }
     const limit = n ?? undefined;
-    const dict = this.#dict;
+    const dict = this.#live();
     checked(() => dict.changeMaxItems(limit));
     if (this.#listeners.size !== 0) this.#notify();
   }
 
   /** Accounted bytes: the fixed overhead plus each entry's postcard size and overhead. */
   get byteSize() {
-    return Number(this.#dict.byteSize());
+    return Number(this.#live().byteSize());
   }
 
   /** Removes this cache's expired entries; returns how many. */
   purgeExpired() {
-    const purged = this.#dict.purgeExpired();
+    const purged = this.#live().purgeExpired();
     if (this.#listeners.size !== 0) this.#notify();
     return purged;
   }
 
   /** Settings and live entries with absolute expiry times, as bytes `restore` reads anywhere. */
   snapshot() {
-    return this.#dict.snapshot();
+    return this.#live().snapshot();
   }
 
   /** The counters since creation, restore or `resetStats`, as numbers. */
   stats() {
-    return statsToNumbers(this.#dict.stats());
+    return statsToNumbers(this.#live().stats());
   }
 
   /** Sets every counter to zero. */
   resetStats() {
-    this.#dict.resetStats();
+    this.#live().resetStats();
   }
 
   /** One line for logs. */
   toString() {
-    return this.#dict.describe();
+    return this.#live().describe();
   }
 
   /**
@@ -568,7 +608,7 @@ export class FaaSCacheDict {
    */
   getMany(keys) {
     for (const key of keys) checkKey(key);
-    const values = this.#dict.getMany(keys);
+    const values = this.#live().getMany(keys);
     if (this.#listeners.size !== 0) this.#notify();
     return values.map((/** @type {Uint8Array | undefined} */ v) => (v === undefined ? undefined : this.#decode(v)));
   }
@@ -583,7 +623,7 @@ export class FaaSCacheDict {
     const lowered = [];
     for (const [key, value] of entries) lowered.push([checkKey(key), toBytes(value)]);
     try {
-      this.#dict.setMany(lowered);
+      this.#live().setMany(lowered);
     } catch (e) {
       const payload = /** @type {any} */ (e)?.payload;
       if (payload && typeof payload.index === 'number' && payload.error) {
@@ -603,26 +643,29 @@ export class FaaSCacheDict {
    */
   deleteMany(keys) {
     for (const key of keys) checkKey(key);
-    const removed = this.#dict.deleteMany(keys);
+    const removed = this.#live().deleteMany(keys);
     if (this.#listeners.size !== 0) this.#notify();
     return removed;
   }
 
   /**
-   * Calls `listener(key, value, cause)` after each entry leaves the cache (causes: "deleted",
-   * "popped", "cleared", "evicted-size", "evicted-count", "expired", "replaced"). Listeners run
-   * synchronously after the call that removed the entry, once the cache is consistent again; a
-   * listener that throws does not stop the others nor lose a record, and the call then throws
-   * its error. Records that happened before the listener was added are not delivered. Returns a
-   * function that removes the listener.
+   * The original's `on_delete` hook: calls `listener(key, value, cause)` after each entry leaves
+   * the cache (causes: "deleted", "popped", "cleared", "evicted-size", "evicted-count",
+   * "expired"). An overwrite is not a removal and calls nothing, unless `{ replaced: true }` asks
+   * for "replaced" records too (the old value). Listeners run synchronously after the call that
+   * removed the entry, once the cache is consistent again. A listener that throws neither stops
+   * the others nor loses a record nor fails the call: its error goes to the `onListenerError`
+   * option, else to `console.error`. Records from before the listener was added are not
+   * delivered. Returns a function that removes the listener.
    * @param {(key: string, value: any, cause: string) => void} listener
+   * @param {{ replaced?: boolean }} [options]
    */
-  onDelete(listener) {
+  onDelete(listener, options = {}) {
     if (typeof listener !== 'function') throw new InvalidArgument('onDelete takes a function');
     if (this.#listeners.size === 0) {
-      while (this.#dict.drainRemovals(4096).length === 4096);
+      while (this.#live().drainRemovals(4096).length === 4096);
     }
-    this.#listeners.add(listener);
+    this.#listeners.set(listener, Boolean(options.replaced));
     return () => {
       this.#listeners.delete(listener);
     };

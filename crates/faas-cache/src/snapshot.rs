@@ -11,9 +11,13 @@
 //! `policy: u8` (0 LRU, 1 S3-FIFO), then `count: u64` and `count` entries `(key: str, value: bytes,
 //! deadline: Option<i128>)`, where the deadline is nanoseconds since the Unix epoch and `None`
 //! means never; under S3-FIFO each entry has one more byte, `standing: u8` = read counter (0..=3)
-//! plus 4 if the entry is in the main queue, and the small queue's entries come first. Nothing may
-//! follow. Version 1 is the same without `policy` and `standing`, and restores as LRU.
+//! plus 4 if the entry is in the main queue, and the small queue's entries come first. Last, in
+//! version 2, `checksum`: the CRC-32 (IEEE, `crc32fast`) of every byte before it, as 4 bytes
+//! little-endian; it is checked before anything else is read past the header, so a flipped bit
+//! or a truncation anywhere is `CorruptSnapshot`, never a cache with altered data. Nothing may
+//! follow. Version 1 is the same without `policy`, `standing` and `checksum`, and restores as LRU.
 
+use hashbrown::HashTable;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::accounting::encoded_len;
@@ -31,6 +35,48 @@ pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// The `standing` bit of an entry in the main queue.
 const IN_MAIN: u8 = 4;
+
+/// Bytes of the checksum that ends a version 2 snapshot.
+const CHECKSUM_LEN: usize = 4;
+
+/// The checksum of a snapshot's bytes before the checksum.
+fn checksum(bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
+    crc32fast::hash(bytes).to_le_bytes()
+}
+
+/// Rewrites the checksum that ends `snapshot` (a version 2 snapshot) to match the bytes before
+/// it: for tests and fuzz targets that craft hostile snapshots and want them to reach the parser.
+#[doc(hidden)]
+pub fn reseal(snapshot: &mut [u8]) {
+    if let Some(body_len) = snapshot.len().checked_sub(CHECKSUM_LEN) {
+        let sum = checksum(&snapshot[..body_len]);
+        snapshot[body_len..].copy_from_slice(&sum);
+    }
+}
+
+/// `body` followed by its checksum: a crafted version 2 snapshot that reaches the parser.
+#[doc(hidden)]
+pub fn sealed(body: &[u8]) -> Vec<u8> {
+    let mut out = body.to_vec();
+    out.extend_from_slice(&checksum(body));
+    out
+}
+
+/// The bytes of a snapshot after its header and before its checksum, once the checksum matches.
+fn verified(bytes: &[u8], header_len: usize) -> Result<&[u8], CacheError> {
+    let body_len = bytes
+        .len()
+        .checked_sub(CHECKSUM_LEN)
+        .filter(|&n| n >= header_len)
+        .ok_or_else(|| CacheError::corrupt("truncated: no checksum"))?;
+    let (body, sum) = bytes.split_at(body_len);
+    if checksum(body) != sum {
+        return Err(CacheError::corrupt(
+            "checksum mismatch: the snapshot is damaged or truncated",
+        ));
+    }
+    Ok(&body[header_len..])
+}
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -97,6 +143,54 @@ fn entry_len(e: &StoredEntry<'_>, with_standing: bool) -> u64 {
         + u64::from(with_standing)
 }
 
+/// The keys a restore has read so far, as 64-bit fingerprints (8 bytes a key, reserved without
+/// aborting): a key read twice is corruption even when its first copy expired or was evicted
+/// while restoring. A fingerprint match is confirmed against the earlier entries' keys, so a
+/// collision never rejects a good snapshot.
+struct SeenKeys {
+    fingerprints: HashTable<u64>,
+    hasher: ahash::RandomState,
+}
+
+impl SeenKeys {
+    fn new(seed: (u64, u64)) -> SeenKeys {
+        SeenKeys {
+            fingerprints: HashTable::new(),
+            hasher: ahash::RandomState::with_seeds(seed.1, seed.0, 0x5851_f42d, 0x4c95_7f2d),
+        }
+    }
+
+    /// Records `key`; true if an earlier entry of `entries` (the first `read` of them) has it.
+    fn seen_before(
+        &mut self,
+        key: &str,
+        entries: &[u8],
+        read: u64,
+        with_standing: bool,
+    ) -> Result<bool, CacheError> {
+        let hash = self.hasher.hash_one(key);
+        if self.fingerprints.find(hash, |&h| h == hash).is_some() {
+            return Ok(earlier_keys(entries, read, with_standing).any(|k| k == key));
+        }
+        self.fingerprints
+            .try_reserve(1, |&h| h)
+            .map_err(|_| CacheError::OutOfMemory)?;
+        self.fingerprints.insert_unique(hash, hash, |&h| h);
+        Ok(false)
+    }
+}
+
+/// The keys of the first `count` entries of `entries` (already parsed once, so well formed).
+fn earlier_keys(entries: &[u8], count: u64, with_standing: bool) -> impl Iterator<Item = &str> {
+    let mut rest = entries;
+    (0..count).map_while(move |_| {
+        let ((key, _, _), tail) =
+            postcard::take_from_bytes::<(&str, &[u8], Option<i128>)>(rest).ok()?;
+        rest = tail.get(usize::from(with_standing)..)?;
+        Some(key)
+    })
+}
+
 fn truncated(what: &str, e: postcard::Error) -> CacheError {
     CacheError::corrupt(format!("{what}: {e}"))
 }
@@ -123,8 +217,8 @@ impl<C: Clock> Cache<C> {
             (n + 1, b + entry_len(&e, with_standing))
         });
         let head = prefix(self, count).map_err(|_| CacheError::OutOfMemory)?;
-        let total =
-            usize::try_from(head.len() as u64 + body).map_err(|_| CacheError::OutOfMemory)?;
+        let total = usize::try_from(head.len() as u64 + body + CHECKSUM_LEN as u64)
+            .map_err(|_| CacheError::OutOfMemory)?;
         let mut out = Vec::new();
         out.try_reserve_exact(total)
             .map_err(|_| CacheError::OutOfMemory)?;
@@ -136,6 +230,8 @@ impl<C: Clock> Cache<C> {
                 out.push(e.reads | if e.in_main { IN_MAIN } else { 0 });
             }
         }
+        let sum = checksum(&out);
+        out.extend_from_slice(&sum);
         debug_assert_eq!(out.len(), total);
         Ok(out)
     }
@@ -144,7 +240,8 @@ impl<C: Clock> Cache<C> {
     /// policy, entries in order with absolute deadlines, and under S3-FIFO their queues and read
     /// counters (the ghost set starts empty). A version 1 snapshot restores as LRU. Entries that
     /// expired since are dropped and the limits are applied again (evicting as the policy does). Stats start at zero
-    /// and the removal log empty. Truncated, corrupt or newer-version input: `CorruptSnapshot`.
+    /// and the removal log empty. Truncated, corrupt (a checksum mismatch, a duplicate key) or
+    /// newer-version input: `CorruptSnapshot`.
     pub fn restore(bytes: &[u8], clock: C, seed: (u64, u64)) -> Result<Self, CacheError> {
         let (header, rest) =
             postcard::take_from_bytes::<Header>(bytes).map_err(|e| truncated("header", e))?;
@@ -159,6 +256,11 @@ impl<C: Clock> Cache<C> {
                 header.version
             )));
         }
+        let rest = if header.version >= 2 {
+            verified(bytes, bytes.len() - rest.len())?
+        } else {
+            rest
+        };
         let (settings, mut rest) =
             postcard::take_from_bytes::<Settings>(rest).map_err(|e| truncated("settings", e))?;
         let mut policy = EvictionPolicy::Lru;
@@ -192,6 +294,8 @@ impl<C: Clock> Cache<C> {
             postcard::take_from_bytes::<u64>(rest).map_err(|e| truncated("entry count", e))?;
         let now = cache.now();
         let mut seen_main = false;
+        let entries = rest;
+        let mut seen = SeenKeys::new(seed);
         for i in 0..count {
             let ((key, value, deadline), tail) =
                 postcard::take_from_bytes::<(&str, &[u8], Option<i128>)>(rest)
@@ -214,7 +318,7 @@ impl<C: Clock> Cache<C> {
                 Placement::New
             };
             let deadline = Deadline::from_snapshot(deadline);
-            if cache.is_expired(key).is_some() {
+            if seen.seen_before(key, entries, i, with_standing)? {
                 return Err(CacheError::corrupt(format!(
                     "entry {i}: duplicate key \"{}\"",
                     crate::error::excerpt(key)

@@ -937,8 +937,10 @@ fn decode_snapshot(bytes: &[u8]) -> Result<(Config, Vec<SnapshotEntry>), String>
         }
         entries.push((k.to_owned(), v.to_vec(), d, standing));
     }
-    if !rest.is_empty() {
-        return Err("trailing bytes".into());
+    // Last, the checksum of everything before it (CRC-32, little-endian).
+    let body_len = bytes.len() - rest.len();
+    if rest != crc32fast::hash(&bytes[..body_len]).to_le_bytes() {
+        return Err("no matching checksum at the end".into());
     }
     let config = Config {
         default_ttl,
@@ -961,7 +963,7 @@ fn check_state(
     }
     prop_assert_eq!(clock.now().as_nanos(), model.now, "clock");
     prop_assert_eq!(cache.stats(), model.stats, "stats");
-    let bytes = cache.byte_size();
+    let bytes = cache.accounted_bytes();
     prop_assert_eq!(bytes, model.byte_size(), "byte_size");
     if let Some(limit) = model.max_bytes {
         prop_assert!(

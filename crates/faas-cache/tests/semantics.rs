@@ -82,7 +82,7 @@ fn observe(c: &TestCache, candidates: &[&str]) -> (Stats, u64, Vec<KeyState>, Ve
             )
         })
         .collect();
-    (c.stats(), c.byte_size(), per_key, c.snapshot())
+    (c.stats(), c.accounted_bytes(), per_key, c.snapshot())
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -1283,7 +1283,7 @@ fn hand_snapshot(
     for e in entries {
         out = postcard::to_extend(e, out).unwrap();
     }
-    out
+    faas_cache::sealed(&out)
 }
 
 #[test]
@@ -1441,7 +1441,7 @@ fn o6_no_background_thread_purge_expired_does_the_job() {
         Some(true),
         "nothing purged it behind our back"
     );
-    assert_eq!(c.byte_size(), full);
+    assert_eq!(c.accounted_bytes(), full);
     assert!(
         !c.contains("a") && !c.contains("b"),
         "yet it is never returned"

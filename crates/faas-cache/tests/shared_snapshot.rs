@@ -85,7 +85,7 @@ fn assert_pinned(bytes: &[u8], path: &str) {
     let pinned = std::fs::read(path).expect(path);
     assert_eq!(
         bytes, pinned,
-        "the snapshot format changed: bump SNAPSHOT_VERSION ({path})"
+        "the snapshot format changed: keep older versions readable, then regenerate ({path})"
     );
 }
 

@@ -34,6 +34,8 @@ impl Guest for Component {
             .try_reserve_exact(keys.len())
             .map_err(|_| out_of_memory())?;
         let mut missing: Vec<usize> = Vec::new();
+        // The stale values among the missing keys (stale-if-error), by position in `missing`.
+        let mut stale: Vec<Option<Vec<u8>>> = Vec::new();
         for key in keys {
             let found = match b.l1_key(&key) {
                 Some(k) => tier::lookup(&k),
@@ -42,8 +44,13 @@ impl Guest for Component {
             match found {
                 Lookup::Present(value) => answers.push((key, Some(value))),
                 Lookup::Absent => answers.push((key, None)),
-                Lookup::Unknown => {
+                Lookup::Unknown | Lookup::Stale(_) => {
                     missing.try_reserve(1).map_err(|_| out_of_memory())?;
+                    stale.try_reserve(1).map_err(|_| out_of_memory())?;
+                    stale.push(match found {
+                        Lookup::Stale(value) => Some(value),
+                        _ => None,
+                    });
                     missing.push(answers.len());
                     answers.push((key, None));
                 }
@@ -60,7 +67,18 @@ impl Guest for Component {
             .try_reserve_exact(missing.len())
             .map_err(|_| out_of_memory())?;
         asked.extend(missing.iter().map(|&i| answers[i].0.clone()));
-        let fetched = backend(|| im::get_many(&b.inner, &asked))?;
+        let fetched = match backend(|| im::get_many(&b.inner, &asked)) {
+            Ok(fetched) => fetched,
+            // Stale-if-error, when every key the backend was asked for has a stale value.
+            Err(_) if stale.iter().all(Option::is_some) => {
+                tier::count_stale_served(stale.len() as u64);
+                for (&i, value) in missing.iter().zip(stale) {
+                    answers[i].1 = value;
+                }
+                return Ok(answers);
+            }
+            Err(e) => return Err(e),
+        };
         let aligned = fetched.len() == asked.len()
             && fetched
                 .iter()

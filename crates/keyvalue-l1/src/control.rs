@@ -21,6 +21,7 @@ impl Guest for Component {
             max_items: s.max_items,
             ttl_seconds: s.ttl_seconds,
             negative_ttl_seconds: s.negative_ttl_seconds,
+            stale_if_error_seconds: s.stale_if_error_seconds,
             policy: s.policy.name().to_owned(),
         })
     }

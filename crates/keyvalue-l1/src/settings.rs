@@ -15,12 +15,15 @@ pub const TTL_KEY: &str = "l1_ttl_seconds";
 /// TTL of cached absences in seconds: `l1_negative_ttl_seconds`, at most the TTL; 0 turns
 /// negative caching off.
 pub const NEGATIVE_TTL_KEY: &str = "l1_negative_ttl_seconds";
+/// Stale-if-error window in seconds: `l1_stale_if_error_seconds`, finite and >= 0; 0 is off.
+pub const STALE_IF_ERROR_KEY: &str = "l1_stale_if_error_seconds";
 /// Eviction policy: `l1_policy`, `lru` or `s3-fifo` (ASCII case ignored).
 pub const POLICY_KEY: &str = "l1_policy";
 
 pub const DEFAULT_MAX_SIZE: &str = "16M";
 pub const DEFAULT_TTL_SECONDS: f64 = 5.0;
 pub const DEFAULT_NEGATIVE_TTL_SECONDS: f64 = 0.0;
+pub const DEFAULT_STALE_IF_ERROR_SECONDS: f64 = 0.0;
 /// S3-FIFO, not the core's LRU: on Zipf 1.0 traffic with 1% of the keys cached it misses 40.3%
 /// of reads against LRU's 49.4% (BENCHMARKS.md, section 8: 18% fewer backend round trips), and a
 /// read moves nothing, so a hit relinks no list.
@@ -33,6 +36,7 @@ pub struct Settings {
     pub max_items: Option<u32>,
     pub ttl_seconds: f64,
     pub negative_ttl_seconds: f64,
+    pub stale_if_error_seconds: f64,
     pub policy: EvictionPolicy,
 }
 
@@ -61,6 +65,7 @@ pub fn load() -> Result<Settings, String> {
              the L1 TTL is the staleness bound, and a cached absence must keep to it too"
         ));
     }
+    let stale_if_error_seconds = seconds(STALE_IF_ERROR_KEY, DEFAULT_STALE_IF_ERROR_SECONDS)?;
     let policy = match read(POLICY_KEY)? {
         None => DEFAULT_POLICY,
         Some(text) => EvictionPolicy::from_name(text.trim()).map_err(|_| {
@@ -72,6 +77,7 @@ pub fn load() -> Result<Settings, String> {
         max_items,
         ttl_seconds,
         negative_ttl_seconds,
+        stale_if_error_seconds,
         policy,
     })
 }

@@ -21,6 +21,9 @@ const ABSENT: u8 = 0;
 pub enum Lookup {
     /// A cached value.
     Present(Vec<u8>),
+    /// A cached value past the L1 TTL but inside the stale-if-error window: ask the backend,
+    /// and answer with this value only if the backend fails.
+    Stale(Vec<u8>),
     /// A cached absence.
     Absent,
     /// Nothing: ask the backend.
@@ -36,8 +39,10 @@ pub struct Tier {
 impl Tier {
     /// A tier with `settings` whose key hashing is seeded with `seed`.
     pub fn new(settings: Settings, seed: (u64, u64)) -> Result<Tier, String> {
+        // Values live `ttl + stale-if-error` seconds; they are fresh while more than
+        // `stale-if-error` seconds remain (see `Tier::lookup`).
         let config = Config {
-            default_ttl: Some(settings.ttl_seconds),
+            default_ttl: Some(settings.ttl_seconds + settings.stale_if_error_seconds),
             max_size_bytes: Some(settings.max_bytes),
             max_items: settings.max_items,
             removal_log_capacity: 0,
@@ -72,6 +77,7 @@ impl Tier {
     pub fn lookup(&mut self, key: &str) -> Lookup {
         let found = match self.cache.get(key) {
             Some([PRESENT, value @ ..]) => match try_copy(value) {
+                Some(copy) if self.is_stale(key) => Lookup::Stale(copy),
                 Some(copy) => Lookup::Present(copy),
                 None => Lookup::Unknown,
             },
@@ -81,15 +87,27 @@ impl Tier {
         self.count_read(match found {
             Lookup::Present(_) => Some(true),
             Lookup::Absent => Some(false),
-            Lookup::Unknown => None,
+            Lookup::Stale(_) | Lookup::Unknown => None,
         });
         found
     }
 
+    /// Whether the value of `key` is past the L1 TTL (only with stale-if-error on: otherwise
+    /// it would have expired).
+    fn is_stale(&mut self, key: &str) -> bool {
+        let window = self.settings.stale_if_error_seconds;
+        window > 0.0 && matches!(self.cache.get_ttl(key), Ok(Some(left)) if left <= window)
+    }
+
     /// Whether L1 knows `key` to be present (`Some(true)`) or absent (`Some(false)`), without
-    /// copying the value; counts the outcome like [`Tier::lookup`].
+    /// copying the value; counts the outcome like [`Tier::lookup`]. A stale value is not known.
     pub fn presence(&mut self, key: &str) -> Option<bool> {
-        let known = self.cache.get(key).map(|v| v.first() == Some(&PRESENT));
+        let known = match self.cache.get(key) {
+            Some([PRESENT, ..]) => Some(true),
+            Some(_) => Some(false),
+            None => None,
+        };
+        let known = known.filter(|&present| !(present && self.is_stale(key)));
         self.count_read(known);
         known
     }
@@ -151,6 +169,7 @@ pub fn empty_stats() -> L1Stats {
         backend_calls: 0,
         backend_calls_saved: 0,
         backend_errors: 0,
+        stale_served: 0,
         entries: 0,
         bytes: 0,
     }

@@ -55,6 +55,7 @@ impl Guest for Component {
 impl GuestBucket for Bucket {
     fn get(&self, key: String) -> Result<Option<Vec<u8>>, ex::Error> {
         let l1_key = self.l1_key(&key);
+        let mut stale = None;
         if let Some(k) = &l1_key {
             match tier::lookup(k) {
                 Lookup::Present(value) => {
@@ -65,10 +66,19 @@ impl GuestBucket for Bucket {
                     tier::count_saved_call();
                     return Ok(None);
                 }
+                Lookup::Stale(value) => stale = Some(value),
                 Lookup::Unknown => {}
             }
         }
-        let value = backend(|| self.inner.get(&key))?;
+        let value = match (backend(|| self.inner.get(&key)), stale) {
+            (Ok(value), _) => value,
+            // Stale-if-error: the backend failed, and L1's value expired only moments ago.
+            (Err(_), Some(value)) => {
+                tier::count_stale_served(1);
+                return Ok(Some(value));
+            }
+            (Err(e), None) => return Err(e),
+        };
         if let Some(k) = l1_key {
             tier::fill(k, value.as_deref());
         }

@@ -75,6 +75,11 @@ pub fn count_backend_call<T, E>(result: &Result<T, E>) {
     });
 }
 
+/// Counts reads answered with a stale value because the backend failed.
+pub fn count_stale_served(reads: u64) {
+    with(|tier| tier.stats.stale_served += reads);
+}
+
 /// Counts a backend call that L1 made unnecessary.
 pub fn count_saved_call() {
     with(|tier| tier.stats.backend_calls_saved += 1);

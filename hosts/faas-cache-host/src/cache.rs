@@ -1,7 +1,10 @@
 //! [`Cache`]: one cache of an [`Instance`], with a plain Rust method per call of the
 //! `faas:cache/cache` contract (`wit/cache.wit`, whose comments are the spec of each call).
-//! Invariant: each method is exactly one call into the guest; a trap panics (see
-//! [`crate::instance`]), a contract error comes back as the contract's error value.
+//! Invariant: each method is one call into the guest (the batch calls, more than one when their
+//! arguments would not fit under a memory cap at once); a trap panics (see [`crate::instance`]),
+//! a contract error comes back as the contract's error value. Arguments that cannot fit in guest
+//! memory under the cap, even with the cache emptied, never reach the guest: a write gets
+//! `OutOfMemory`, a lookup the answer for an absent key (such a key cannot be stored).
 
 use crate::bindings::{BatchError, CacheError, EvictionPolicy, Expiry, Removal, Stats};
 use crate::instance::{trapped, CacheId, Instance};
@@ -10,6 +13,47 @@ use crate::instance::{trapped, CacheId, Instance};
 pub struct Cache<'i> {
     instance: &'i mut Instance,
     id: CacheId,
+}
+
+/// Guest bytes a `list<string>` element takes beside its characters (pointer and length).
+const STRING_SLOT: usize = 8;
+/// Guest bytes a `tuple<string, list<u8>>` element takes beside its bytes.
+const ENTRY_SLOT: usize = 16;
+
+/// Guest bytes of a batch argument of `keys`.
+fn keys_bytes(keys: &[String]) -> usize {
+    keys.iter().map(|k| k.len() + STRING_SLOT).sum()
+}
+
+/// Guest bytes of a batch argument of `entries`.
+fn entries_bytes(entries: &[(String, Vec<u8>)]) -> usize {
+    entries
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + ENTRY_SLOT)
+        .sum()
+}
+
+/// `items` cut into runs whose guest bytes (`size`) fit under `fits`, in order; an item that
+/// fits on no account is a run of its own.
+fn runs<'a, T>(
+    items: &'a [T],
+    size: impl Fn(&T) -> usize,
+    fits: impl Fn(usize) -> bool,
+) -> Vec<&'a [T]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0usize);
+    for (i, item) in items.iter().enumerate() {
+        let n = size(item);
+        if i > start && !fits(bytes + n) {
+            out.push(&items[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += n;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
 }
 
 macro_rules! call {
@@ -35,17 +79,29 @@ impl<'i> Cache<'i> {
 
     /// The value of a live `key` (a hit makes it most recently used).
     pub fn get(&mut self, key: &str) -> Option<Vec<u8>> {
+        if !self.instance.arguments_fit(key.len()) {
+            return None;
+        }
         call!(self, call_get, key)
     }
     /// The value of a live `key`, without touching its place.
     pub fn peek(&mut self, key: &str) -> Option<Vec<u8>> {
+        if !self.instance.arguments_fit(key.len()) {
+            return None;
+        }
         call!(self, call_peek, key)
     }
     pub fn contains(&mut self, key: &str) -> bool {
+        if !self.instance.arguments_fit(key.len()) {
+            return false;
+        }
         call!(self, call_contains, key)
     }
     /// Stores `value` under `key` with the default TTL.
     pub fn set(&mut self, key: &str, value: &[u8]) -> Result<(), CacheError> {
+        if !self.instance.arguments_fit(key.len() + value.len()) {
+            return Err(CacheError::OutOfMemory);
+        }
         call!(self, call_set, key, value)
     }
     pub fn set_with_expiry(
@@ -54,21 +110,36 @@ impl<'i> Cache<'i> {
         value: &[u8],
         expiry: Expiry,
     ) -> Result<(), CacheError> {
+        if !self.instance.arguments_fit(key.len() + value.len()) {
+            return Err(CacheError::OutOfMemory);
+        }
         call!(self, call_set_with_expiry, key, value, expiry)
     }
     pub fn delete(&mut self, key: &str) -> bool {
+        if !self.instance.arguments_fit(key.len()) {
+            return false;
+        }
         call!(self, call_delete, key)
     }
     pub fn pop(&mut self, key: &str) -> Option<Vec<u8>> {
+        if !self.instance.arguments_fit(key.len()) {
+            return None;
+        }
         call!(self, call_pop, key)
     }
     pub fn pop_item(&mut self, last: bool) -> Option<(String, Vec<u8>)> {
         call!(self, call_pop_item, last)
     }
     pub fn set_default(&mut self, key: &str, value: &[u8]) -> Result<Vec<u8>, CacheError> {
+        if !self.instance.arguments_fit(key.len() + value.len()) {
+            return Err(CacheError::OutOfMemory);
+        }
         call!(self, call_set_default, key, value)
     }
     pub fn move_to_end(&mut self, key: &str, last: bool) -> Result<(), CacheError> {
+        if !self.instance.arguments_fit(key.len()) {
+            return Err(CacheError::KeyNotFound);
+        }
         call!(self, call_move_to_end, key, last)
     }
     pub fn len(&mut self) -> u32 {
@@ -93,15 +164,27 @@ impl<'i> Cache<'i> {
         call!(self, call_clear)
     }
     pub fn get_ttl(&mut self, key: &str) -> Result<Option<f64>, CacheError> {
+        if !self.instance.arguments_fit(key.len()) {
+            return Err(CacheError::KeyNotFound);
+        }
         call!(self, call_get_ttl, key)
     }
     pub fn set_ttl(&mut self, key: &str, ttl: Option<f64>) -> Result<(), CacheError> {
+        if !self.instance.arguments_fit(key.len()) {
+            return Err(CacheError::KeyNotFound);
+        }
         call!(self, call_set_ttl, key, ttl)
     }
     pub fn expire_at(&mut self, key: &str, epoch_seconds: f64) -> Result<(), CacheError> {
+        if !self.instance.arguments_fit(key.len()) {
+            return Err(CacheError::KeyNotFound);
+        }
         call!(self, call_expire_at, key, epoch_seconds)
     }
     pub fn is_expired(&mut self, key: &str) -> Option<bool> {
+        if !self.instance.arguments_fit(key.len()) {
+            return None;
+        }
         call!(self, call_is_expired, key)
     }
     pub fn default_ttl(&mut self) -> Option<f64> {
@@ -146,13 +229,54 @@ impl<'i> Cache<'i> {
         call!(self, call_describe)
     }
     pub fn get_many(&mut self, keys: &[String]) -> Vec<Option<Vec<u8>>> {
-        call!(self, call_get_many, keys)
+        if self.instance.arguments_fit(keys_bytes(keys)) {
+            return call!(self, call_get_many, keys);
+        }
+        let mut values = Vec::with_capacity(keys.len());
+        for run in runs(keys, |k| k.len() + STRING_SLOT, |n| self.instance.arguments_fit(n)) {
+            if run.len() == 1 {
+                values.push(self.get(&run[0]));
+            } else {
+                values.extend(call!(self, call_get_many, run));
+            }
+        }
+        values
     }
     pub fn set_many(&mut self, entries: &[(String, Vec<u8>)]) -> Result<(), BatchError> {
-        call!(self, call_set_many, entries)
+        if self.instance.arguments_fit(entries_bytes(entries)) {
+            return call!(self, call_set_many, entries);
+        }
+        let size = |(k, v): &(String, Vec<u8>)| k.len() + v.len() + ENTRY_SLOT;
+        let mut done = 0u32;
+        for run in runs(entries, size, |n| self.instance.arguments_fit(n)) {
+            let written = if run.len() == 1 {
+                let (key, value) = &run[0];
+                self.set(key, value)
+                    .map_err(|error| BatchError { index: 0, error })
+            } else {
+                call!(self, call_set_many, run)
+            };
+            written.map_err(|e| BatchError {
+                index: done + e.index,
+                error: e.error,
+            })?;
+            done += run.len() as u32;
+        }
+        Ok(())
     }
     pub fn delete_many(&mut self, keys: &[String]) -> u32 {
-        call!(self, call_delete_many, keys)
+        if self.instance.arguments_fit(keys_bytes(keys)) {
+            return call!(self, call_delete_many, keys);
+        }
+        let mut removed = 0;
+        for run in runs(keys, |k| k.len() + STRING_SLOT, |n| self.instance.arguments_fit(n)) {
+            removed += if run.len() == 1 {
+                u32::from(self.delete(&run[0]))
+            } else {
+                call!(self, call_delete_many, run)
+            };
+        }
+        removed
     }
     /// The cache's eviction policy (`policy.policy-of`).
     pub fn policy(&mut self) -> EvictionPolicy {

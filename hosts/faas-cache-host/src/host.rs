@@ -136,7 +136,7 @@ impl Host {
         );
         store.limiter(|state| &mut state.memory);
         let bindings = self.pre.instantiate(&mut store)?;
-        Ok(Instance::new(store, bindings, s.policy))
+        Ok(Instance::new(store, bindings, s.policy, s.memory_cap))
     }
 
     /// The engine the host runs in.

@@ -28,11 +28,17 @@ pub(crate) fn trapped<T>(what: &'static str) -> impl FnOnce(wasmtime::Error) -> 
     move |trap| panic!("the faas:cache guest trapped in {what}: {trap:?}")
 }
 
+/// Room the guest's allocator needs beside a call's arguments (its reserve and bookkeeping).
+const ALLOCATOR_MARGIN: usize = 64 * 1024;
+
 /// One instance of the component and its store.
 pub struct Instance {
     store: Store<HostState>,
     bindings: CacheComponent,
     policy: EvictionPolicy,
+    /// Bytes a call's arguments may take in guest memory under the memory cap, with every
+    /// entry evicted: the cap less the memory a new instance holds (none: no cap).
+    argument_room: Option<usize>,
 }
 
 impl Instance {
@@ -40,12 +46,24 @@ impl Instance {
         store: Store<HostState>,
         bindings: CacheComponent,
         policy: EvictionPolicy,
+        memory_cap: Option<usize>,
     ) -> Instance {
+        let baseline = store.data().memory.peak_bytes();
         Instance {
             store,
             bindings,
             policy,
+            argument_room: memory_cap
+                .map(|cap| cap.saturating_sub(baseline.saturating_add(ALLOCATOR_MARGIN))),
         }
+    }
+
+    /// Whether arguments of `bytes` can be copied into the guest under the memory cap, once the
+    /// guest has evicted everything it holds. The canonical ABI copies a call's arguments in
+    /// before the guest runs, and a copy that cannot fit traps (destroying the instance and its
+    /// caches), so the typed calls check this first and refuse such a call with an error value.
+    pub fn arguments_fit(&self, bytes: usize) -> bool {
+        self.argument_room.is_none_or(|room| bytes <= room)
     }
 
     /// A new cache under the host's default policy (LRU unless [`crate::Builder::policy`]).
@@ -76,7 +94,11 @@ impl Instance {
     }
 
     /// A cache restored from a snapshot (entries, order, settings, policy, absolute expiries).
+    /// `OutOfMemory` when the snapshot cannot fit under the memory cap at all.
     pub fn restore(&mut self, snapshot: &[u8]) -> Result<CacheId, CacheError> {
+        if !self.arguments_fit(snapshot.len()) {
+            return Err(CacheError::OutOfMemory);
+        }
         self.bindings
             .faas_cache_cache()
             .cache_dict()

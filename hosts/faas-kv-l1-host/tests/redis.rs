@@ -204,6 +204,61 @@ fn a_failed_batch_write_drops_the_keys_it_named() {
 }
 
 #[test]
+fn stale_if_error_serves_a_just_expired_value_through_an_outage_within_its_bound() {
+    let mut s = server();
+    let stale = [("l1_stale_if_error_seconds", "10")];
+    let (mut g, b) = l1(&s, &stale);
+    assert_eq!(g.settings().unwrap().stale_if_error_seconds, 10.0);
+    g.set(b, "k", b"v").unwrap();
+    g.set(b, "other", b"o").unwrap();
+    s.stop();
+    g.advance(5.001); // past the 5 s TTL: stale
+    assert_eq!(g.get(b, "k"), Ok(some("v")), "stale value instead of the error");
+    assert_eq!(
+        g.get_many(b, &["k", "other"]),
+        Ok(vec![("k".into(), some("v")), ("other".into(), some("o"))])
+    );
+    assert!(
+        matches!(g.get_many(b, &["k", "never-cached"]), Err(Error::Other(_))),
+        "a key without a stale value makes the batch fail as before"
+    );
+    assert!(
+        matches!(g.set(b, "k", b"new"), Err(Error::Other(_))),
+        "writes still fail loudly"
+    );
+    let st = g.stats();
+    assert_eq!(st.stale_served, 3);
+    // The window's edge: 5 s TTL + 10 s window. One millisecond before it, still served ...
+    g.advance(14.998 - 5.001);
+    assert_eq!(g.get(b, "other"), Ok(some("o")));
+    // ... past it, the entry is gone and the error comes through.
+    g.advance(0.003);
+    assert!(matches!(g.get(b, "other"), Err(Error::Other(_))));
+    assert_eq!(g.stats().stale_served, 4);
+}
+
+#[test]
+fn stale_if_error_never_serves_stale_data_while_the_backend_answers() {
+    let s = server();
+    let (mut g, b) = l1(&s, &[("l1_stale_if_error_seconds", "60")]);
+    g.set(b, "k", b"old").unwrap();
+    let _: () = behind(&s).set("default:k", "new").unwrap();
+    assert_eq!(g.get(b, "k"), Ok(some("old")), "fresh for the TTL, as without the window");
+    g.advance(5.001);
+    assert_eq!(g.get(b, "k"), Ok(some("new")), "past the TTL: asked again");
+    let _: () = behind(&s).del("default:gone").unwrap();
+    g.set(b, "gone", b"x").unwrap();
+    let _: () = behind(&s).del("default:gone").unwrap();
+    g.advance(5.001);
+    assert_eq!(g.get(b, "gone"), Ok(None), "a deletion behind L1 is seen once stale");
+    assert_eq!(g.exists(b, "k"), Ok(true));
+    assert_eq!(g.stats().stale_served, 0);
+    // Off by default: the defaults report 0.
+    let (mut plain, _) = l1(&s, &[]);
+    assert_eq!(plain.settings().unwrap().stale_if_error_seconds, 0.0);
+}
+
+#[test]
 fn restart_recovery_reconnects_without_restarting_the_host() {
     let mut s = server();
     let (mut g, b) = l1(&s, &[]);
@@ -402,6 +457,8 @@ fn settings_come_from_wasi_config_and_bad_values_are_named_errors() {
         ("l1_negative_ttl_seconds", "NaN"),
         ("l1_negative_ttl_seconds", "6"),
         ("l1_policy", "lfu"),
+        ("l1_stale_if_error_seconds", "-1"),
+        ("l1_stale_if_error_seconds", "soon"),
         ("l1_policy", ""),
     ] {
         let mut g = L1Guest::new(&s.url(), &[(key, bad)]);

@@ -294,25 +294,38 @@ impl<C: Clock> Cache<C> {
     /// As [`Cache::set_default`], returning a copy of the value made without aborting: if the
     /// allocator refuses the copy, other entries are evicted (expired ones first, then least
     /// recently used, as in any refused growth) until it succeeds; `OutOfMemory` if even the
-    /// entry alone cannot be copied.
+    /// entry alone cannot be copied. The copy is made before anything else changes: a call that
+    /// fails stores nothing and moves nothing, and counts no hit or miss.
     pub fn set_default_copied(
         &mut self,
         key: impl Into<String> + AsRef<str>,
         value: impl Into<Vec<u8>>,
     ) -> Result<Vec<u8>, CacheError> {
-        let idx = self.set_default_slot(key, value)?;
-        loop {
-            if let Some(copy) = try_copy(&self.inner.slab.entry(idx).value) {
-                return Ok(copy);
-            }
-            let mut now = LazyNow::new(&self.clock);
-            let victim = self
-                .inner
-                .memory_victim(Some(idx), &mut now)
-                .ok_or(CacheError::OutOfMemory)?;
-            let cause = self.inner.cause_for_memory(victim, &mut now);
-            self.inner.discard(victim, cause);
+        let mut now = LazyNow::new(&self.clock);
+        let found = self.inner.index.find(&self.inner.slab, key.as_ref());
+        if let Some(idx) = found.filter(|&i| !self.inner.is_expired(i, &mut now)) {
+            let copy = self.inner.copy_evicting(Some(idx), &mut now, |inner| {
+                try_copy(&inner.slab.entry(idx).value)
+            })?;
+            self.inner.stats.hits += 1;
+            self.inner.touch(idx);
+            return Ok(copy);
         }
+        let value = value.into();
+        self.inner
+            .check_fits_alone(key.as_ref().len(), value.len())?;
+        let copy = self
+            .inner
+            .copy_evicting(None, &mut now, |_| try_copy(&value))?;
+        self.inner.write(
+            key.into(),
+            value,
+            Expiry::DefaultTtl,
+            Placement::New,
+            &mut now,
+        )?;
+        self.inner.stats.misses += 1;
+        Ok(copy)
     }
 
     fn set_default_slot(
@@ -505,8 +518,17 @@ impl<C: Clock> Cache<C> {
         })
     }
 
-    /// Accounted size in bytes: the fixed per-cache overhead plus each stored entry's size.
-    pub fn byte_size(&self) -> u64 {
+    /// Accounted size in bytes of the live cache: the fixed per-cache overhead plus each live
+    /// entry's size. Expired entries are purged first, so they are never counted (as in `len`
+    /// and `describe`).
+    pub fn byte_size(&mut self) -> u64 {
+        self.purge_expired();
+        self.accounted_bytes()
+    }
+
+    /// Accounted size in bytes now, without purging: expired entries not purged yet still count.
+    /// Never above the byte limit.
+    pub fn accounted_bytes(&self) -> u64 {
         cache_overhead(self.inner.max_bytes) + self.inner.entries_bytes
     }
 
@@ -653,7 +675,7 @@ impl<C: Clock> fmt::Display for Cache<C> {
             opt(self.inner.default_ttl.map(format_secs)),
             opt(self.inner.max_bytes.map(format_size)),
             opt(self.inner.max_items.map(|m| m.to_string())),
-            self.byte_size(),
+            self.accounted_bytes(),
             self.inner.slab.len(),
         )
     }

@@ -69,12 +69,38 @@ impl Inner {
             if ok {
                 return Ok(());
             }
-            let victim = self
-                .memory_victim(keep, now)
-                .ok_or(CacheError::OutOfMemory)?;
-            let cause = self.cause_for_memory(victim, now);
-            self.discard(victim, cause);
+            self.give_up_one_for_memory(keep, now)?;
         }
+    }
+
+    /// `copy(self)` until the allocator grants it, giving up one entry (never `keep`) for memory
+    /// after each refusal; `OutOfMemory` when nothing is left to give up.
+    pub(super) fn copy_evicting<T>(
+        &mut self,
+        keep: Option<u32>,
+        now: &mut LazyNow,
+        mut copy: impl FnMut(&Self) -> Option<T>,
+    ) -> Result<T, CacheError> {
+        loop {
+            if let Some(copied) = copy(self) {
+                return Ok(copied);
+            }
+            self.give_up_one_for_memory(keep, now)?;
+        }
+    }
+
+    /// Removes [`Inner::memory_victim`] for memory; `OutOfMemory` if there is none.
+    fn give_up_one_for_memory(
+        &mut self,
+        keep: Option<u32>,
+        now: &mut LazyNow,
+    ) -> Result<(), CacheError> {
+        let victim = self
+            .memory_victim(keep, now)
+            .ok_or(CacheError::OutOfMemory)?;
+        let cause = self.cause_for_memory(victim, now);
+        self.discard(victim, cause);
+        Ok(())
     }
 
     pub(super) fn cause_for_memory(&self, victim: u32, now: &mut LazyNow) -> RemovalCause {

@@ -439,6 +439,13 @@ fn check_examples_are_leaves() -> Result<(), String> {
 fn lint() -> Result<(), String> {
     ensure_wasm_target()?;
     check_examples_are_leaves()?;
+    // crates/workspace-hack matches the dependencies (when cargo-hakari is installed).
+    let hakari = cargo().args(["hakari", "--version"]).output();
+    if hakari.is_ok_and(|o| o.status.success()) {
+        let mut verify = cargo();
+        verify.args(["hakari", "verify"]);
+        run(verify)?;
+    }
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--check"]);
     run(fmt)?;

@@ -206,12 +206,23 @@ fn arguments_that_cannot_fit_under_the_cap_are_refused_with_an_error_not_a_trap(
     keys.push(huge_key.clone());
     let values = g.get_many(d, &keys);
     assert_eq!(values.len(), keys.len());
-    assert_eq!(values[5].as_deref(), Some(&[5u8; MIB][..]), "the last one written is kept");
+    assert_eq!(
+        values[5].as_deref(),
+        Some(&[5u8; MIB][..]),
+        "the last one written is kept"
+    );
     assert_eq!(values[6], None);
-    let with_huge = vec![("ok".to_owned(), b"1".to_vec()), (huge_key.clone(), b"2".to_vec())];
+    let with_huge = vec![
+        ("ok".to_owned(), b"1".to_vec()),
+        (huge_key.clone(), b"2".to_vec()),
+    ];
     let e = g.set_many(d, &with_huge).unwrap_err();
     assert_eq!((e.index, e.error), (1, CacheError::OutOfMemory));
-    assert_eq!(g.get(d, "ok"), Some(b"1".to_vec()), "entries before the failure are written");
+    assert_eq!(
+        g.get(d, "ok"),
+        Some(b"1".to_vec()),
+        "entries before the failure are written"
+    );
     assert!(g.delete_many(d, &keys) >= 1, "e5 at least was live");
     assert_eq!(g.get(d, "e5"), None);
 }

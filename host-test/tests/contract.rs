@@ -343,11 +343,24 @@ fn t5_is_expired_is_tri_state_and_never_removes() {
     assert_eq!(g.is_expired(d, "a"), Some(false));
     g.advance(2.0);
     for _ in 0..3 {
-        assert_eq!(g.is_expired(d, "a"), Some(true));
+        assert_eq!(g.is_expired(d, "a"), Some(true), "still stored");
     }
-    assert!(g.byte_size(d) > 512, "still stored");
     assert_eq!(g.get(d, "a"), None);
     assert_eq!(g.is_expired(d, "a"), None);
+}
+
+#[test]
+fn t7_byte_size_never_counts_expired_entries_as_describe_does_not() {
+    let mut g = Guest::new();
+    let d = cache(&mut g, |_| {});
+    let empty = g.byte_size(d);
+    g.set_with_expiry(d, "a", b"v", Expiry::Ttl(1.0)).unwrap();
+    assert!(g.byte_size(d) > empty);
+    g.advance(2.0);
+    assert_eq!(g.is_expired(d, "a"), Some(true), "present, not purged yet");
+    assert_eq!(g.byte_size(d), empty, "yet not counted: byte-size purges first");
+    assert!(g.describe(d).contains(&format!("current_memory_bytes={empty}")));
+    assert_eq!(g.is_expired(d, "a"), None, "purged");
 }
 
 #[test]

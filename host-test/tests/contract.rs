@@ -358,8 +358,14 @@ fn t7_byte_size_never_counts_expired_entries_as_describe_does_not() {
     assert!(g.byte_size(d) > empty);
     g.advance(2.0);
     assert_eq!(g.is_expired(d, "a"), Some(true), "present, not purged yet");
-    assert_eq!(g.byte_size(d), empty, "yet not counted: byte-size purges first");
-    assert!(g.describe(d).contains(&format!("current_memory_bytes={empty}")));
+    assert_eq!(
+        g.byte_size(d),
+        empty,
+        "yet not counted: byte-size purges first"
+    );
+    assert!(g
+        .describe(d)
+        .contains(&format!("current_memory_bytes={empty}")));
     assert_eq!(g.is_expired(d, "a"), None, "purged");
 }
 

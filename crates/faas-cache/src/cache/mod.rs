@@ -301,30 +301,12 @@ impl<C: Clock> Cache<C> {
         key: impl Into<String> + AsRef<str>,
         value: impl Into<Vec<u8>>,
     ) -> Result<Vec<u8>, CacheError> {
-        let mut now = LazyNow::new(&self.clock);
-        let found = self.inner.index.find(&self.inner.slab, key.as_ref());
-        if let Some(idx) = found.filter(|&i| !self.inner.is_expired(i, &mut now)) {
-            let copy = self.inner.copy_evicting(Some(idx), &mut now, |inner| {
+        let (_, copy) = self.set_default_with(key, value, |inner, hit, value, now| match hit {
+            Some(idx) => inner.copy_evicting(Some(idx), now, |inner| {
                 try_copy(&inner.slab.entry(idx).value)
-            })?;
-            self.inner.stats.hits += 1;
-            self.inner.touch(idx);
-            return Ok(copy);
-        }
-        let value = value.into();
-        self.inner
-            .check_fits_alone(key.as_ref().len(), value.len())?;
-        let copy = self
-            .inner
-            .copy_evicting(None, &mut now, |_| try_copy(&value))?;
-        self.inner.write(
-            key.into(),
-            value,
-            Expiry::DefaultTtl,
-            Placement::New,
-            &mut now,
-        )?;
-        self.inner.stats.misses += 1;
+            }),
+            None => inner.copy_evicting(None, now, |_| try_copy(value)),
+        })?;
         Ok(copy)
     }
 
@@ -333,18 +315,33 @@ impl<C: Clock> Cache<C> {
         key: impl Into<String> + AsRef<str>,
         value: impl Into<Vec<u8>>,
     ) -> Result<u32, CacheError> {
+        let (idx, ()) = self.set_default_with(key, value, |_, _, _, _| Ok(()))?;
+        Ok(idx)
+    }
+
+    /// `set-default`'s one path. `answer` runs before anything changes, on the live entry's slot
+    /// (a hit) or on the value about to be stored (a miss); if it fails, so does the call, and
+    /// nothing was stored, moved or counted. Returns the entry's slot and the answer.
+    fn set_default_with<R>(
+        &mut self,
+        key: impl Into<String> + AsRef<str>,
+        value: impl Into<Vec<u8>>,
+        answer: impl FnOnce(&mut Inner, Option<u32>, &[u8], &mut LazyNow) -> Result<R, CacheError>,
+    ) -> Result<(u32, R), CacheError> {
         let mut now = LazyNow::new(&self.clock);
         let found = self.inner.index.find(&self.inner.slab, key.as_ref());
         if let Some(idx) = found.filter(|&i| !self.inner.is_expired(i, &mut now)) {
+            let answered = answer(&mut self.inner, Some(idx), &[], &mut now)?;
             self.inner.stats.hits += 1;
             self.inner.touch(idx);
-            return Ok(idx);
+            return Ok((idx, answered));
         }
         // A miss. Refuse a default that cannot fit before touching anything (a failed call
         // changes nothing, not even the expired entry it would replace).
         let value = value.into();
         self.inner
             .check_fits_alone(key.as_ref().len(), value.len())?;
+        let answered = answer(&mut self.inner, None, &value, &mut now)?;
         let idx = self.inner.write(
             key.into(),
             value,
@@ -353,7 +350,7 @@ impl<C: Clock> Cache<C> {
             &mut now,
         )?;
         self.inner.stats.misses += 1;
-        Ok(idx)
+        Ok((idx, answered))
     }
 
     /// Moves a live key to the end of the order: under LRU the MRU end (`last`) or the LRU end;

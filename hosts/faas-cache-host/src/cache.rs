@@ -52,7 +52,15 @@ fn runs<T>(items: &[T], size: impl Fn(&T) -> usize, fits: impl Fn(usize) -> bool
     out
 }
 
+/// One call of `cache-dict.$method`. With `if $bytes fit else $refused`, arguments of `$bytes`
+/// that cannot fit under the memory cap get `$refused` instead of reaching the guest.
 macro_rules! call {
+    ($self:ident, if $bytes:expr, fit else $refused:expr, $method:ident $(, $arg:expr)*) => {{
+        if !$self.instance.arguments_fit($bytes) {
+            return $refused;
+        }
+        call!($self, $method $(, $arg)*)
+    }};
     ($self:ident, $method:ident $(, $arg:expr)*) => {{
         let (bindings, store) = $self.instance.bindings();
         bindings
@@ -75,30 +83,18 @@ impl<'i> Cache<'i> {
 
     /// The value of a live `key` (a hit makes it most recently used).
     pub fn get(&mut self, key: &str) -> Option<Vec<u8>> {
-        if !self.instance.arguments_fit(key.len()) {
-            return None;
-        }
-        call!(self, call_get, key)
+        call!(self, if key.len(), fit else None, call_get, key)
     }
     /// The value of a live `key`, without touching its place.
     pub fn peek(&mut self, key: &str) -> Option<Vec<u8>> {
-        if !self.instance.arguments_fit(key.len()) {
-            return None;
-        }
-        call!(self, call_peek, key)
+        call!(self, if key.len(), fit else None, call_peek, key)
     }
     pub fn contains(&mut self, key: &str) -> bool {
-        if !self.instance.arguments_fit(key.len()) {
-            return false;
-        }
-        call!(self, call_contains, key)
+        call!(self, if key.len(), fit else false, call_contains, key)
     }
     /// Stores `value` under `key` with the default TTL.
     pub fn set(&mut self, key: &str, value: &[u8]) -> Result<(), CacheError> {
-        if !self.instance.arguments_fit(key.len() + value.len()) {
-            return Err(CacheError::OutOfMemory);
-        }
-        call!(self, call_set, key, value)
+        call!(self, if key.len() + value.len(), fit else Err(CacheError::OutOfMemory), call_set, key, value)
     }
     pub fn set_with_expiry(
         &mut self,
@@ -106,37 +102,22 @@ impl<'i> Cache<'i> {
         value: &[u8],
         expiry: Expiry,
     ) -> Result<(), CacheError> {
-        if !self.instance.arguments_fit(key.len() + value.len()) {
-            return Err(CacheError::OutOfMemory);
-        }
-        call!(self, call_set_with_expiry, key, value, expiry)
+        call!(self, if key.len() + value.len(), fit else Err(CacheError::OutOfMemory), call_set_with_expiry, key, value, expiry)
     }
     pub fn delete(&mut self, key: &str) -> bool {
-        if !self.instance.arguments_fit(key.len()) {
-            return false;
-        }
-        call!(self, call_delete, key)
+        call!(self, if key.len(), fit else false, call_delete, key)
     }
     pub fn pop(&mut self, key: &str) -> Option<Vec<u8>> {
-        if !self.instance.arguments_fit(key.len()) {
-            return None;
-        }
-        call!(self, call_pop, key)
+        call!(self, if key.len(), fit else None, call_pop, key)
     }
     pub fn pop_item(&mut self, last: bool) -> Option<(String, Vec<u8>)> {
         call!(self, call_pop_item, last)
     }
     pub fn set_default(&mut self, key: &str, value: &[u8]) -> Result<Vec<u8>, CacheError> {
-        if !self.instance.arguments_fit(key.len() + value.len()) {
-            return Err(CacheError::OutOfMemory);
-        }
-        call!(self, call_set_default, key, value)
+        call!(self, if key.len() + value.len(), fit else Err(CacheError::OutOfMemory), call_set_default, key, value)
     }
     pub fn move_to_end(&mut self, key: &str, last: bool) -> Result<(), CacheError> {
-        if !self.instance.arguments_fit(key.len()) {
-            return Err(CacheError::KeyNotFound);
-        }
-        call!(self, call_move_to_end, key, last)
+        call!(self, if key.len(), fit else Err(CacheError::KeyNotFound), call_move_to_end, key, last)
     }
     pub fn len(&mut self) -> u32 {
         call!(self, call_len)
@@ -160,28 +141,16 @@ impl<'i> Cache<'i> {
         call!(self, call_clear)
     }
     pub fn get_ttl(&mut self, key: &str) -> Result<Option<f64>, CacheError> {
-        if !self.instance.arguments_fit(key.len()) {
-            return Err(CacheError::KeyNotFound);
-        }
-        call!(self, call_get_ttl, key)
+        call!(self, if key.len(), fit else Err(CacheError::KeyNotFound), call_get_ttl, key)
     }
     pub fn set_ttl(&mut self, key: &str, ttl: Option<f64>) -> Result<(), CacheError> {
-        if !self.instance.arguments_fit(key.len()) {
-            return Err(CacheError::KeyNotFound);
-        }
-        call!(self, call_set_ttl, key, ttl)
+        call!(self, if key.len(), fit else Err(CacheError::KeyNotFound), call_set_ttl, key, ttl)
     }
     pub fn expire_at(&mut self, key: &str, epoch_seconds: f64) -> Result<(), CacheError> {
-        if !self.instance.arguments_fit(key.len()) {
-            return Err(CacheError::KeyNotFound);
-        }
-        call!(self, call_expire_at, key, epoch_seconds)
+        call!(self, if key.len(), fit else Err(CacheError::KeyNotFound), call_expire_at, key, epoch_seconds)
     }
     pub fn is_expired(&mut self, key: &str) -> Option<bool> {
-        if !self.instance.arguments_fit(key.len()) {
-            return None;
-        }
-        call!(self, call_is_expired, key)
+        call!(self, if key.len(), fit else None, call_is_expired, key)
     }
     pub fn default_ttl(&mut self) -> Option<f64> {
         call!(self, call_default_ttl)

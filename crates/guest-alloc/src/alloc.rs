@@ -1,8 +1,10 @@
-//! The global allocator: `System`, retrying a refused allocation after giving memory back, first
+//! The global allocator: the guest heap (`crate::heap`), retrying a refused allocation after giving memory back, first
 //! through the guest's state cell, then by releasing the reserve. Invariant: it returns null only
 //! when both have nothing left to give; it never reclaims from inside a reclaim.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+use crate::heap::Heap;
 use std::cell::Cell;
 use std::thread::LocalKey;
 
@@ -46,23 +48,23 @@ impl<T: Reclaim> GuardedAlloc<T> {
     }
 }
 
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged; the retry path
+// SAFETY: every method forwards to the guest heap (`crate::heap`) with the caller's arguments unchanged; the retry path
 // only frees memory the guest's state or the reserve own before asking again.
 unsafe impl<T: Reclaim> GlobalAlloc for GuardedAlloc<T> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        self.retry(|| unsafe { System.alloc(layout) })
+        self.retry(|| unsafe { Heap.alloc(layout) })
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        self.retry(|| unsafe { System.alloc_zeroed(layout) })
+        self.retry(|| unsafe { Heap.alloc_zeroed(layout) })
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
+        unsafe { Heap.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        self.retry(|| unsafe { System.realloc(ptr, layout, new_size) })
+        self.retry(|| unsafe { Heap.realloc(ptr, layout, new_size) })
     }
 }
 

@@ -18,10 +18,12 @@
 //!
 //! [`stack`] is for the guests' build scripts: the size of the shadow stack they link with.
 
-// A `GlobalAlloc` implementation is `unsafe` by definition; these two modules are that one place.
+// A `GlobalAlloc` implementation is `unsafe` by definition; these three modules are that one place.
 #[allow(unsafe_code)]
 mod alloc;
 mod cell;
+#[allow(unsafe_code)]
+mod heap;
 #[allow(unsafe_code)]
 mod reserve;
 pub mod stack;

@@ -2,7 +2,9 @@
 //! nothing else can be reclaimed, so that allocations inside a call (error messages, small copies)
 //! still succeed. Invariant: at most one block is held; it is freed exactly once, by [`release`].
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+use crate::heap::Heap;
 use std::cell::Cell;
 
 /// Bytes kept in reserve for allocations inside an operation.
@@ -28,8 +30,8 @@ pub fn release() -> bool {
     if ptr.is_null() {
         return false;
     }
-    // SAFETY: the pointer came from `System.alloc(layout())` in `take_back` and is freed once.
-    unsafe { System.dealloc(ptr, layout()) };
+    // SAFETY: the pointer came from `Heap.alloc(layout())` in `take_back` and is freed once.
+    unsafe { Heap.dealloc(ptr, layout()) };
     true
 }
 
@@ -41,7 +43,7 @@ pub fn take_back(mut reclaim: impl FnMut() -> bool) {
     }
     loop {
         // SAFETY: a valid non-zero-size layout.
-        let ptr = unsafe { System.alloc(layout()) };
+        let ptr = unsafe { Heap.alloc(layout()) };
         if !ptr.is_null() {
             RESERVE.with(|r| r.set(ptr));
             return;

@@ -30,6 +30,17 @@ pub enum Lookup {
     Unknown,
 }
 
+/// What L1 knows about a key's presence (for `exists`, which needs no value).
+pub enum Presence {
+    /// Known present or known absent.
+    Known(bool),
+    /// Present, past the L1 TTL but inside the stale-if-error window: ask the backend, and
+    /// answer "present" only if the backend fails.
+    Stale,
+    /// Nothing: ask the backend.
+    Unknown,
+}
+
 pub struct Tier {
     cache: Cache<WasiClock>,
     pub settings: Settings,
@@ -99,17 +110,23 @@ impl Tier {
         window > 0.0 && matches!(self.cache.get_ttl(key), Ok(Some(left)) if left <= window)
     }
 
-    /// Whether L1 knows `key` to be present (`Some(true)`) or absent (`Some(false)`), without
-    /// copying the value; counts the outcome like [`Tier::lookup`]. A stale value is not known.
-    pub fn presence(&mut self, key: &str) -> Option<bool> {
-        let known = match self.cache.get(key) {
-            Some([PRESENT, ..]) => Some(true),
-            Some(_) => Some(false),
-            None => None,
+    /// What L1 knows of `key`'s presence, without copying the value; counts the outcome like
+    /// [`Tier::lookup`] (a stale value counts as not known).
+    pub fn presence(&mut self, key: &str) -> Presence {
+        let tagged_present = self
+            .cache
+            .get(key)
+            .map(|entry| entry.first() == Some(&PRESENT));
+        let found = match tagged_present {
+            Some(true) if self.is_stale(key) => Presence::Stale,
+            Some(known) => Presence::Known(known),
+            None => Presence::Unknown,
         };
-        let known = known.filter(|&present| !(present && self.is_stale(key)));
-        self.count_read(known);
-        known
+        self.count_read(match found {
+            Presence::Known(known) => Some(known),
+            Presence::Stale | Presence::Unknown => None,
+        });
+        found
     }
 
     /// Stores `entry` (built by [`tagged`] for a value, `present`, or [`tagged_absent`]) under

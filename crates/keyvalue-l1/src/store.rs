@@ -4,7 +4,7 @@
 
 use crate::bindings::exports::wasi::keyvalue::store::{self as ex, Guest, GuestBucket};
 use crate::bindings::wasi::keyvalue::store as im;
-use crate::tier::{self, Lookup};
+use crate::tier::{self, Lookup, Presence};
 use crate::Component;
 
 /// Converts the backend's error into the exported one (the same variant; they are distinct
@@ -104,11 +104,26 @@ impl GuestBucket for Bucket {
 
     fn exists(&self, key: String) -> Result<bool, ex::Error> {
         let l1_key = self.l1_key(&key);
-        if let Some(known) = l1_key.as_deref().and_then(tier::presence) {
-            tier::count_saved_call();
-            return Ok(known);
+        let mut stale = false;
+        if let Some(k) = l1_key.as_deref() {
+            match tier::presence(k) {
+                Presence::Known(known) => {
+                    tier::count_saved_call();
+                    return Ok(known);
+                }
+                Presence::Stale => stale = true,
+                Presence::Unknown => {}
+            }
         }
-        let exists = backend(|| self.inner.exists(&key))?;
+        let exists = match (backend(|| self.inner.exists(&key)), stale) {
+            (Ok(exists), _) => exists,
+            // Stale-if-error, as for `get`: L1 held the key moments ago.
+            (Err(_), true) => {
+                tier::count_stale_served(1);
+                return Ok(true);
+            }
+            (Err(e), false) => return Err(e),
+        };
         if let (false, Some(k)) = (exists, l1_key) {
             tier::fill(k, None);
         }

@@ -14,7 +14,7 @@ use crate::bindings::wasi::random::insecure_seed;
 use crate::settings::{self, Settings};
 use crate::state::{self, Tier};
 
-pub use crate::state::{bucket_prefix, l1_key, Lookup};
+pub use crate::state::{bucket_prefix, l1_key, Lookup, Presence};
 
 thread_local! {
     static TIER: GuardedCell<Option<Tier>> = const { GuardedCell::new(None) };
@@ -46,8 +46,8 @@ pub fn lookup(key: &str) -> Lookup {
 }
 
 /// See [`Tier::presence`].
-pub fn presence(key: &str) -> Option<bool> {
-    with(|tier| tier.presence(key)).flatten()
+pub fn presence(key: &str) -> Presence {
+    with(|tier| tier.presence(key)).unwrap_or(Presence::Unknown)
 }
 
 /// Records what the backend said about `key` (an L1 key): its value, or its absence (kept only

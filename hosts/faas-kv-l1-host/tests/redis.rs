@@ -230,15 +230,25 @@ fn stale_if_error_serves_a_just_expired_value_through_an_outage_within_its_bound
         matches!(g.set(b, "k", b"new"), Err(Error::Other(_))),
         "writes still fail loudly"
     );
+    assert_eq!(
+        g.exists(b, "k"),
+        Ok(true),
+        "exists answers from the stale entry"
+    );
+    assert!(
+        matches!(g.exists(b, "never-cached"), Err(Error::Other(_))),
+        "nothing stale to answer with: the error"
+    );
     let st = g.stats();
-    assert_eq!(st.stale_served, 3);
+    assert_eq!(st.stale_served, 4);
     // The window's edge: 5 s TTL + 10 s window. One millisecond before it, still served ...
     g.advance(14.998 - 5.001);
     assert_eq!(g.get(b, "other"), Ok(some("o")));
     // ... past it, the entry is gone and the error comes through.
     g.advance(0.003);
     assert!(matches!(g.get(b, "other"), Err(Error::Other(_))));
-    assert_eq!(g.stats().stale_served, 4);
+    assert!(matches!(g.exists(b, "k"), Err(Error::Other(_))));
+    assert_eq!(g.stats().stale_served, 5);
 }
 
 #[test]
@@ -262,6 +272,14 @@ fn stale_if_error_never_serves_stale_data_while_the_backend_answers() {
         g.get(b, "gone"),
         Ok(None),
         "a deletion behind L1 is seen once stale"
+    );
+    g.set(b, "gone-too", b"x").unwrap();
+    let _: () = behind(&s).del("default:gone-too").unwrap();
+    g.advance(5.001);
+    assert_eq!(
+        g.exists(b, "gone-too"),
+        Ok(false),
+        "exists asks the backend once stale, and believes it"
     );
     assert_eq!(g.exists(b, "k"), Ok(true));
     assert_eq!(g.stats().stale_served, 0);

@@ -6,8 +6,18 @@
 //!    `ProxyHandler`, which reuses one WASIp3 instance for many requests (up to 128 in a row, 16 at
 //!    once, like `spin up` and `wasmtime serve`), so the cache lives across requests.
 //!
-//! Invariant: the host adds nothing to the app's behaviour; every header the tests check comes from
-//! the guest.
+//! 3. [`python::PythonGuest`]: run the Python package's test guest (componentize-py) with
+//!    WASIp2, on a [`SimulatedClock`].
+//!
+//! [`serve_with_clock`] gives every instance a [`SimulatedClock`] as its WASI wall clock, so a
+//! test can move time. Invariant: the host adds nothing to the app's behaviour; every header the
+//! tests check comes from the guest.
+
+pub mod client;
+pub mod clock;
+pub mod python;
+
+pub use clock::SimulatedClock;
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -71,6 +81,23 @@ struct Host {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     hooks: NoOutgoingRequests,
+}
+
+impl Host {
+    /// A new instance's state: stderr inherited, `clock` (if any) as the wall clock.
+    fn new(clock: Option<&SimulatedClock>) -> Host {
+        let mut wasi = WasiCtx::builder();
+        wasi.inherit_stderr();
+        if let Some(clock) = clock {
+            wasi.wall_clock(clock.clone());
+        }
+        Host {
+            table: ResourceTable::new(),
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            hooks: NoOutgoingRequests,
+        }
+    }
 }
 
 /// The app makes no outgoing requests: any attempt is denied (and the TLS stack stays out).
@@ -141,6 +168,7 @@ struct Server {
     engine: Engine,
     pre: ProxyPre<Host>,
     reuse: Reuse,
+    clock: Option<SimulatedClock>,
 }
 
 struct Expiry {
@@ -208,13 +236,7 @@ impl HandlerState for Server {
     type WorkerState = Worker;
 
     async fn instantiate(&self) -> wasmtime::Result<Instance<Host, Expiry, Worker>> {
-        let host = Host {
-            table: ResourceTable::new(),
-            wasi: WasiCtx::builder().inherit_stderr().build(),
-            http: WasiHttpCtx::new(),
-            hooks: NoOutgoingRequests,
-        };
-        let mut store = Store::new(&self.engine, host);
+        let mut store = Store::new(&self.engine, Host::new(self.clock.as_ref()));
         let proxy = self.pre.instantiate_async(&mut store).await?;
         Ok(Instance {
             store,
@@ -229,6 +251,37 @@ impl HandlerState for Server {
     }
 }
 
+/// The engine HTTP apps run on: the component model with its async (WASIp3) support.
+fn proxy_engine() -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.wasm_component_model_async(true);
+    Engine::new(&config)
+}
+
+/// WASIp2 and WASIp3, and WASIp3 HTTP: what a served app may import.
+fn proxy_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
+    let mut linker = Linker::<Host>::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
+    Ok(linker)
+}
+
+/// How long `component` (a composed HTTP app) takes to compile, and then to instantiate, in the
+/// engine and linker [`serve`] uses (for the performance report).
+pub async fn compile_and_instantiate(component: &[u8]) -> wasmtime::Result<(Duration, Duration)> {
+    let engine = proxy_engine()?;
+    let started = Instant::now();
+    let component = Component::new(&engine, component)?;
+    let compile = started.elapsed();
+    let pre = proxy_linker(&engine)?.instantiate_pre(&component)?;
+    let mut store = Store::new(&engine, Host::new(None));
+    let started = Instant::now();
+    pre.instantiate_async(&mut store).await?;
+    Ok((compile, started.elapsed()))
+}
+
 /// Compiles `component` and serves it on `addr` until the returned task is aborted. Returns the
 /// bound address (use port 0 for any free port).
 pub async fn serve(
@@ -236,21 +289,29 @@ pub async fn serve(
     addr: SocketAddr,
     reuse: Reuse,
 ) -> wasmtime::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    config.wasm_component_model_async(true);
-    let engine = Engine::new(&config)?;
+    serve_with_clock(component, addr, reuse, None).await
+}
+
+/// [`serve`], with `clock` (when given) as every instance's WASI wall clock.
+pub async fn serve_with_clock(
+    component: &[u8],
+    addr: SocketAddr,
+    reuse: Reuse,
+    clock: Option<SimulatedClock>,
+) -> wasmtime::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let engine = proxy_engine()?;
     let component = Component::new(&engine, component)?;
-    let mut linker = Linker::<Host>::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
-    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
-    let pre = linker.instantiate_pre(&component)?;
+    let pre = proxy_linker(&engine)?.instantiate_pre(&component)?;
     let pre = ProxyPre::P3(
         wasmtime_wasi_http::p3::bindings::ServicePre::new(pre)
             .context("the component does not export wasi:http/handler@0.3.0")?,
     );
-    let handler = ProxyHandler::new(Server { engine, pre, reuse });
+    let handler = ProxyHandler::new(Server {
+        engine,
+        pre,
+        reuse,
+        clock,
+    });
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let task = tokio::spawn(async move {

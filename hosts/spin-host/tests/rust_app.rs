@@ -1,81 +1,23 @@
-//! The Spin app, composed with the cache component by wac and served by wasmtime-wasi-http over
-//! real HTTP on 127.0.0.1: a miss, then hits from the same reused instance.
+//! The Rust Spin app (`examples/spin-app`), composed with the cache component by wac and served by
+//! wasmtime-wasi-http over real HTTP on 127.0.0.1: a miss, then hits from the same reused
+//! instance.
 //!
 //! Needs the app built for wasm32-wasip2 and the cache component built (`cargo xtask test` does
 //! both before it runs this).
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-
+use spin_cache_host::client::{artifact, cache_component, get, served_by_one_instance};
 use spin_cache_host::{compose, imports, serve, Reuse};
-
-fn artifact(relative: &str, hint: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; {hint}", path.display()))
-}
 
 fn app() -> Vec<u8> {
     artifact(
-        "../target/wasm32-wasip2/release/spin_cache_app.wasm",
+        "examples/spin-app/target/wasm32-wasip2/release/spin_cache_app.wasm",
         "build it with `cargo build --release --target wasm32-wasip2 -p spin-cache-app` in examples/spin-app",
     )
 }
 
-fn cache() -> Vec<u8> {
-    artifact(
-        "../../../target/faas_cache.wasm",
-        "build it with `cargo build -p faas-cache-artifact` at the repository root",
-    )
-}
-
-/// A response: status and headers (lower-case names) and body.
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("no {name} header in {:?}", self.headers))
-    }
-}
-
-/// One GET with a plain TCP client.
-fn get(addr: SocketAddr, path: &str) -> Reply {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
-}
-
 #[test]
 fn composition_plugs_the_cache_import_and_leaves_only_wasi() {
-    let composed = compose(&app(), &cache()).unwrap();
+    let composed = compose(&app(), &cache_component()).unwrap();
     let names = imports(&composed).unwrap();
     assert!(
         !names.iter().any(|n| n.starts_with("faas:cache/")),
@@ -90,7 +32,7 @@ fn composition_plugs_the_cache_import_and_leaves_only_wasi() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_miss_then_hits_across_requests_in_one_reused_instance() {
-    let composed = compose(&app(), &cache()).unwrap();
+    let composed = compose(&app(), &cache_component()).unwrap();
     let (addr, server) = serve(&composed, "127.0.0.1:0".parse().unwrap(), Reuse::default())
         .await
         .unwrap();
@@ -117,14 +59,8 @@ async fn a_miss_then_hits_across_requests_in_one_reused_instance() {
         assert_eq!(hit.body, first.body);
         assert_eq!(hit.header("x-cache-hits"), (i + 1).to_string());
     }
-    let served: Vec<u64> = replies[..5]
-        .iter()
-        .map(|r| r.header("x-instance-requests").parse().unwrap())
-        .collect();
-    let start = served[0];
-    assert_eq!(
-        served,
-        (start..start + 5).collect::<Vec<_>>(),
+    assert!(
+        served_by_one_instance(&replies[..5]),
         "one instance served them all"
     );
     assert_eq!(replies[4].header("x-cache"), "miss");
@@ -134,7 +70,7 @@ async fn a_miss_then_hits_across_requests_in_one_reused_instance() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_are_all_served_and_the_warm_instance_hits() {
-    let composed = compose(&app(), &cache()).unwrap();
+    let composed = compose(&app(), &cache_component()).unwrap();
     let reuse = Reuse {
         max_concurrent: 16,
         ..Reuse::default()

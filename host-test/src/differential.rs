@@ -2,13 +2,14 @@
 //! against the built component (through [`Guest`]) and against the native core
 //! (`faas_cache::Cache` on a manual clock) as the model. Every answer must be the same and nothing
 //! may trap; a divergence panics with the seed or input, the step and both answers. Under a memory
-//! cap the component may also evict for memory, so there answers are compared until the first
-//! refused growth, and after it only the absence of traps and the cache's own consistency.
+//! cap the component may also evict for memory, and the host crate refuses arguments too large
+//! for it, so there answers are compared until the first refused growth or argument, and after
+//! it only the absence of traps and the cache's own consistency.
 //!
 //! Two drivers feed it: `tests/differential.rs` (seeded [`SplitMix`] sequences, in `cargo xtask
-//! test`) and the coverage-guided libFuzzer target `fuzz/component/fuzz_targets/component.rs` ([`Bytes`],
-//! the fuzzer's input). Invariant: a choice never depends on anything but the source, so an input
-//! replays exactly.
+//! test`) and the coverage-guided libFuzzer target `fuzz/component/fuzz_targets/component.rs`
+//! ([`Bytes`], the fuzzer's input). Invariant: a choice never depends on anything but the source,
+//! so an input replays exactly.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

@@ -5,8 +5,8 @@
 //!
 //! Runs 60 sequences in `cargo xtask test`; `FAAS_CACHE_DIFF_SECONDS=3600 cargo test --release -p
 //! faas-cache-host-test --test differential -- --nocapture` runs it for an hour. The
-//! coverage-guided twin is the libFuzzer target `fuzz/component/fuzz_targets/component.rs`. Prints the calls
-//! made, per export, and the divergences and traps found (both must be 0).
+//! coverage-guided twin is the libFuzzer target `fuzz/component/fuzz_targets/component.rs`.
+//! Prints the calls made, per export, and the divergences and traps found (both must be 0).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

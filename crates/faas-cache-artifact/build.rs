@@ -156,7 +156,6 @@ fn write_if_changed(path: &Path, bytes: &[u8]) {
     }
 }
 
-/// Adds the wasm target to the active toolchain if its standard library is not installed.
 /// The guests' `cargo` or `rustc`: the toolchain rustup picks for the repository (the `cargo` and
 /// `rustc` on PATH, without the outer build's `RUSTUP_TOOLCHAIN`, `RUSTC` or `CARGO`). So a build
 /// under another toolchain (`cargo +nightly fuzz`, whose nightly may lack the wasm target) reuses
@@ -175,6 +174,7 @@ fn guest_tool(proxy: &str) -> Command {
     cmd
 }
 
+/// Adds the wasm target to the guests' toolchain if its standard library is not installed.
 fn ensure_target() {
     let sysroot = guest_tool("rustc")
         .args(["--print", "sysroot"])

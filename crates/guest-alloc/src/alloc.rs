@@ -1,12 +1,12 @@
-//! The global allocator: the guest heap (`crate::heap`), retrying a refused allocation after giving memory back, first
-//! through the guest's state cell, then by releasing the reserve. Invariant: it returns null only
+//! The global allocator: the guest heap (`crate::heap`), retrying a refused allocation after
+//! giving memory back, first through the guest's state cell, then by releasing the reserve. Invariant: it returns null only
 //! when both have nothing left to give; it never reclaims from inside a reclaim.
 
 use std::alloc::{GlobalAlloc, Layout};
-
-use crate::heap::Heap;
 use std::cell::Cell;
 use std::thread::LocalKey;
+
+use crate::heap::Heap;
 
 use crate::cell::{GuardedCell, Reclaim};
 use crate::reserve;
@@ -48,8 +48,9 @@ impl<T: Reclaim> GuardedAlloc<T> {
     }
 }
 
-// SAFETY: every method forwards to the guest heap (`crate::heap`) with the caller's arguments unchanged; the retry path
-// only frees memory the guest's state or the reserve own before asking again.
+// SAFETY: every method forwards to the guest heap (`crate::heap`) with the caller's arguments
+// unchanged; the retry path only frees memory the guest's state or the reserve own before asking
+// again.
 unsafe impl<T: Reclaim> GlobalAlloc for GuardedAlloc<T> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         self.retry(|| unsafe { Heap.alloc(layout) })

@@ -3,9 +3,9 @@
 //! still succeed. Invariant: at most one block is held; it is freed exactly once, by [`release`].
 
 use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
 
 use crate::heap::Heap;
-use std::cell::Cell;
 
 /// Bytes kept in reserve for allocations inside an operation.
 pub const RESERVE_BYTES: usize = 64 * 1024;

@@ -2,8 +2,8 @@
 //! `faas:cache/cache` contract (`wit/cache.wit`, whose comments are the spec of each call).
 //! Invariant: each method is one call into the guest (the batch calls, more than one when their
 //! arguments would not fit under a memory cap at once); a trap panics (see [`crate::instance`]),
-//! a contract error comes back as the contract's error value. Arguments that cannot fit in guest
-//! memory under the cap, even with the cache emptied, never reach the guest: a write gets
+//! a contract error comes back as the contract's error value. Arguments too large for guest
+//! memory under the cap ([`Instance::arguments_fit`]) never reach the guest: a write gets
 //! `OutOfMemory`, a lookup the answer for an absent key (such a key cannot be stored).
 
 use crate::bindings::{BatchError, CacheError, EvictionPolicy, Expiry, Removal, Stats};
@@ -27,17 +27,14 @@ const ENTRY_SLOT: usize = 16;
 /// trapped so on a 904 KiB batch under a 1.5 MiB cap before this allowance.
 const BATCH_ALLOWANCE: usize = 2;
 
-/// Guest bytes of a batch argument of `keys`.
-fn keys_bytes(keys: &[String]) -> usize {
-    keys.iter().map(|k| k.len() + STRING_SLOT).sum()
+/// Guest bytes of one key of a batch argument.
+fn key_bytes(key: &str) -> usize {
+    key.len() + STRING_SLOT
 }
 
-/// Guest bytes of a batch argument of `entries`.
-fn entries_bytes(entries: &[(String, Vec<u8>)]) -> usize {
-    entries
-        .iter()
-        .map(|(k, v)| k.len() + v.len() + ENTRY_SLOT)
-        .sum()
+/// Guest bytes of one entry of a batch argument.
+fn entry_bytes((key, value): &(String, Vec<u8>)) -> usize {
+    key.len() + value.len() + ENTRY_SLOT
 }
 
 /// `items` cut into runs whose guest bytes (`size`) fit under `fits`, in order; an item that
@@ -207,11 +204,11 @@ impl<'i> Cache<'i> {
         call!(self, call_describe)
     }
     pub fn get_many(&mut self, keys: &[String]) -> Vec<Option<Vec<u8>>> {
-        if self.batch_fits(keys_bytes(keys)) {
+        if self.batch_fits(keys.iter().map(|k| key_bytes(k)).sum()) {
             return call!(self, call_get_many, keys);
         }
         let mut values = Vec::with_capacity(keys.len());
-        for run in runs(keys, |k| k.len() + STRING_SLOT, |n| self.batch_fits(n)) {
+        for run in runs(keys, |k| key_bytes(k), |n| self.batch_fits(n)) {
             if run.len() == 1 {
                 values.push(self.get(&run[0]));
             } else {
@@ -221,12 +218,11 @@ impl<'i> Cache<'i> {
         values
     }
     pub fn set_many(&mut self, entries: &[(String, Vec<u8>)]) -> Result<(), BatchError> {
-        if self.batch_fits(entries_bytes(entries)) {
+        if self.batch_fits(entries.iter().map(entry_bytes).sum()) {
             return call!(self, call_set_many, entries);
         }
-        let size = |(k, v): &(String, Vec<u8>)| k.len() + v.len() + ENTRY_SLOT;
         let mut done = 0u32;
-        for run in runs(entries, size, |n| self.batch_fits(n)) {
+        for run in runs(entries, entry_bytes, |n| self.batch_fits(n)) {
             let written = if run.len() == 1 {
                 let (key, value) = &run[0];
                 self.set(key, value)
@@ -243,11 +239,11 @@ impl<'i> Cache<'i> {
         Ok(())
     }
     pub fn delete_many(&mut self, keys: &[String]) -> u32 {
-        if self.batch_fits(keys_bytes(keys)) {
+        if self.batch_fits(keys.iter().map(|k| key_bytes(k)).sum()) {
             return call!(self, call_delete_many, keys);
         }
         let mut removed = 0;
-        for run in runs(keys, |k| k.len() + STRING_SLOT, |n| self.batch_fits(n)) {
+        for run in runs(keys, |k| key_bytes(k), |n| self.batch_fits(n)) {
             removed += if run.len() == 1 {
                 u32::from(self.delete(&run[0]))
             } else {

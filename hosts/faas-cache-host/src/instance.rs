@@ -66,10 +66,11 @@ impl Instance {
         }
     }
 
-    /// Whether arguments of `bytes` can be copied into the guest under the memory cap, once the
-    /// guest has evicted everything it holds. The canonical ABI copies a call's arguments in
-    /// before the guest runs, and a copy that cannot fit traps (destroying the instance and its
-    /// caches), so the typed calls check this first and refuse such a call with an error value.
+    /// Whether an argument of `bytes` can be copied into the guest under the memory cap: at most
+    /// a third of the room the guest has with every entry evicted (see `argument_room`). The
+    /// canonical ABI copies a call's arguments in before the guest runs, and a copy that cannot
+    /// be placed traps (destroying the instance and its caches), so the typed calls check this
+    /// first and refuse such a call with an error value.
     pub fn arguments_fit(&self, bytes: usize) -> bool {
         let fit = self.argument_room.is_none_or(|room| bytes <= room);
         if !fit {

@@ -151,24 +151,28 @@ pub fn table(r: &Results) -> String {
     s
 }
 
+/// Where the text between `begin` and the next `end` lies in `text`.
+fn span(text: &str, begin: &str, end: &str) -> Option<std::ops::Range<usize>> {
+    let start = text.find(begin)? + begin.len();
+    Some(start..start + text[start..].find(end)?)
+}
+
+/// `text` with what stands between the markers `begin` and `end` replaced by `body` (on a line of
+/// its own after `begin`); `None` without the markers. The README's generated tables use it.
+pub fn between_markers(text: &str, begin: &str, end: &str, body: &str) -> Option<String> {
+    let at = span(text, begin, end)?;
+    Some(format!("{}\n{body}{}", &text[..at.start], &text[at.end..]))
+}
+
 /// `readme` with the table between its markers replaced by [`table`]; `None` without markers.
 pub fn with_table(readme: &str, r: &Results) -> Option<String> {
-    let start = readme.find(BEGIN)? + BEGIN.len();
-    let end = start + readme[start..].find(END)?;
-    Some(format!(
-        "{}\n{}{}",
-        &readme[..start],
-        table(r),
-        &readme[end..]
-    ))
+    between_markers(readme, BEGIN, END, &table(r))
 }
 
 /// The table in `readme` now.
 #[cfg(test)]
 pub fn current(readme: &str) -> Option<&str> {
-    let start = readme.find(BEGIN)? + BEGIN.len();
-    let end = start + readme[start..].find(END)?;
-    Some(&readme[start..end])
+    span(readme, BEGIN, END).map(|at| &readme[at])
 }
 
 #[cfg(test)]

@@ -66,14 +66,7 @@ pub fn section(s: &mut String, checks: &[Check]) {
 
 /// `readme` with its reliability table replaced; `None` without the markers.
 pub fn with_table(readme: &str, checks: &[Check]) -> Option<String> {
-    let start = readme.find(BEGIN)? + BEGIN.len();
-    let end = start + readme[start..].find(END)?;
-    Some(format!(
-        "{}\n{}{}",
-        &readme[..start],
-        table(checks),
-        &readme[end..]
-    ))
+    crate::headline::between_markers(readme, BEGIN, END, &table(checks))
 }
 
 #[cfg(test)]

@@ -25,14 +25,19 @@ impl Guest for Component {
     }
 }
 
-/// A `cache-dict` handle: the id of its cache in the instance's registry.
+/// A `cache-dict` handle: the id of its cache in the instance's registry. A handle to a
+/// `create`d or `restore`d cache owns it; a handle from `named.open` does not (the cache stays
+/// for the next `open`).
 pub struct CacheDict {
     id: usize,
+    named: bool,
 }
 
 impl Drop for CacheDict {
     fn drop(&mut self) {
-        memory::unregister(self.id);
+        if !self.named {
+            memory::unregister(self.id);
+        }
     }
 }
 
@@ -46,7 +51,15 @@ impl CacheDict {
         cache: GuestCache,
     ) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
         let id = memory::register(cache).ok_or(CacheError::OutOfMemory)?;
-        Ok(crate::bindings::exports::faas::cache::cache::CacheDict::new(CacheDict { id }))
+        Ok(CacheDict::handle(id, false))
+    }
+
+    /// The WIT handle of cache `id`.
+    pub fn handle(
+        id: usize,
+        named: bool,
+    ) -> crate::bindings::exports::faas::cache::cache::CacheDict {
+        crate::bindings::exports::faas::cache::cache::CacheDict::new(CacheDict { id, named })
     }
 }
 
@@ -113,18 +126,23 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// A new cache with `options` that evicts by `policy` (`cache-dict.create` and `policy.create`).
-pub fn create_with_policy(
-    options: Options,
-    policy: EvictionPolicy,
-) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
-    let config = Config {
+/// The core's settings for `options` and `policy` (the byte limit parsed, nothing else checked).
+pub fn config_of(options: Options, policy: EvictionPolicy) -> Result<Config, CacheError> {
+    Ok(Config {
         default_ttl: options.default_ttl,
         max_size_bytes: parse_limit(options.max_size.as_deref())?,
         max_items: options.max_items,
         removal_log_capacity: options.removal_log_capacity,
         policy,
-    };
+    })
+}
+
+/// A new cache with `options` that evicts by `policy` (`cache-dict.create` and `policy.create`).
+pub fn create_with_policy(
+    options: Options,
+    policy: EvictionPolicy,
+) -> Result<crate::bindings::exports::faas::cache::cache::CacheDict, CacheError> {
+    let config = config_of(options, policy)?;
     let cache =
         Cache::with_clock_and_seed(config, WasiClock, next_seed()).map_err(convert::error)?;
     CacheDict::register(cache)

@@ -1,5 +1,7 @@
-//! The `faas:cache` component: exports the `cache` interface of `wit/cache.wit` and the `policy`
-//! interface of `wit/policy.wit` (world `cache-component`) on top of the `faas-cache` core library.
+//! The `faas:cache` component: exports the `cache` interface of `wit/cache.wit`, the `policy`
+//! interface of `wit/policy.wit` and the `named` interface of `wit/named.wit` (world
+//! `cache-component`; the instance is the named caches' scope) on top of the `faas-cache` core
+//! library.
 //!
 //! Invariants: no call traps. Every failure is a `cache-error` value; allocations that the host
 //! refuses are answered by evicting entries (see [`memory`]), never by aborting; every live
@@ -21,6 +23,7 @@ mod bindings {
 mod convert;
 mod exports;
 mod memory;
+mod named;
 mod policy;
 mod registry;
 mod seed;

@@ -32,6 +32,25 @@ pub fn register(cache: GuestCache) -> Option<usize> {
     REGISTRY.with(|r| r.call(|r| r.insert(cache))).flatten()
 }
 
+/// `named.open` on the registry (see [`Registry::open_named`]), then the after-call work.
+pub fn open_named(
+    name: String,
+    config: faas_cache::Config,
+    seed: (u64, u64),
+) -> Result<usize, faas_cache::CacheError> {
+    REGISTRY
+        .with(|r| r.call(|r| r.open_named(name, config, seed)))
+        .unwrap_or(Err(faas_cache::CacheError::OutOfMemory))
+}
+
+/// The named caches' names (empty if memory was refused), then the after-call work.
+pub fn names() -> Vec<String> {
+    REGISTRY
+        .with(|r| r.call(|r| r.names()))
+        .flatten()
+        .unwrap_or_default()
+}
+
 /// Unregisters and drops cache `id` (after the registry is released). No after-call work: a
 /// drop only gives memory back.
 pub fn unregister(id: usize) {

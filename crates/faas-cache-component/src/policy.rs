@@ -7,7 +7,7 @@ use crate::bindings::exports::faas::cache::policy::{EvictionPolicy as WitPolicy,
 use crate::exports::{create_with_policy, CacheDict, Component};
 use faas_cache::EvictionPolicy;
 
-fn from_wit(policy: WitPolicy) -> EvictionPolicy {
+pub fn from_wit(policy: WitPolicy) -> EvictionPolicy {
     match policy {
         WitPolicy::Lru => EvictionPolicy::Lru,
         WitPolicy::S3Fifo => EvictionPolicy::S3Fifo,

@@ -1,9 +1,12 @@
 //! Every live cache of the instance, so that `tick` can reach them all and the allocator can
-//! evict from them when the host refuses memory. This is the instance's state; it lives in the
-//! guarded cell of [`crate::memory`] and knows nothing of the allocator. Invariant: slot `i` is
-//! `Some` exactly while a `cache-dict` handle with id `i` exists.
+//! evict from them when the host refuses memory, and the instance's named caches
+//! (`faas:cache/named`: the instance is their scope). This is the instance's state; it lives in
+//! the guarded cell of [`crate::memory`] and knows nothing of the allocator. Invariants: slot `i`
+//! of a `create`d or `restore`d cache is `Some` exactly while its `cache-dict` handle exists; the
+//! slot of a named cache stays `Some` for the instance's life, whatever its handles do, and
+//! `names` holds each named cache's id once.
 
-use faas_cache::Cache;
+use faas_cache::{try_copy_str, Cache, CacheError, Config, NameTable};
 use faas_guest_alloc::Reclaim;
 use faas_guest_clock::WasiClock;
 
@@ -12,6 +15,7 @@ pub type GuestCache = Cache<WasiClock>;
 pub struct Registry {
     caches: Vec<Option<GuestCache>>,
     free: Vec<usize>,
+    names: NameTable<usize>,
 }
 
 impl Registry {
@@ -19,6 +23,7 @@ impl Registry {
         Registry {
             caches: Vec::new(),
             free: Vec::new(),
+            names: NameTable::new(),
         }
     }
 
@@ -52,6 +57,38 @@ impl Registry {
     /// Cache `id`, if registered.
     pub fn get_mut(&mut self, id: usize) -> Option<&mut GuestCache> {
         self.caches.get_mut(id).and_then(Option::as_mut)
+    }
+
+    /// `named.open`: the id of the cache called `name`, its settings updated by `config`
+    /// ([`Cache::reopen`]), or a new cache with `config` and `seed` registered under that name.
+    /// The name must be valid ([`faas_cache::check_name`]). On error nothing changed.
+    pub fn open_named(
+        &mut self,
+        name: String,
+        config: Config,
+        seed: (u64, u64),
+    ) -> Result<usize, CacheError> {
+        if let Some(&id) = self.names.get(&name) {
+            let cache = self.get_mut(id).ok_or(CacheError::OutOfMemory)?;
+            return cache.reopen(&config).map(|()| id);
+        }
+        let cache = Cache::with_clock_and_seed(config, WasiClock, seed)?;
+        let id = self.insert(cache).ok_or(CacheError::OutOfMemory)?;
+        if self.names.try_insert(name, id).is_err() {
+            drop(self.remove(id));
+            return Err(CacheError::OutOfMemory);
+        }
+        Ok(id)
+    }
+
+    /// Copies of the named caches' names, in the order first opened; `None` if memory was refused.
+    pub fn names(&self) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        out.try_reserve_exact(self.names.len()).ok()?;
+        for (name, _) in self.names.iter() {
+            out.push(try_copy_str(name)?);
+        }
+        Some(out)
     }
 
     /// Purges expired entries from every cache; returns how many.

@@ -9,8 +9,8 @@
 //!
 //! Memory: 4 bytes of ring and about 6 bytes of table (4-byte position plus a control byte at
 //! 7/8 load) per remembered key, twice that at most while a vector doubles; the accounting's
-//! per-entry overhead covers it because the ghost never remembers more keys than the main queue
-//! holds entries (see `accounting`).
+//! per-entry overhead covers it because the ghost never remembers more keys than the cache holds
+//! entries, both queues together (see `accounting`).
 
 use std::collections::VecDeque;
 

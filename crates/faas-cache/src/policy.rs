@@ -11,7 +11,8 @@ pub enum EvictionPolicy {
     Lru,
     /// S3-FIFO (Yang et al., SOSP 2023), weighted by accounted bytes: a small FIFO queue for new
     /// entries (10% of the budget), a main FIFO queue, a ghost set of keys evicted from the small
-    /// queue and a read counter from 0 to 3 per entry. Reads move nothing.
+    /// queue (never more keys than the cache holds entries, oldest forgotten first) and a read
+    /// counter from 0 to 3 per entry. Reads move nothing.
     S3Fifo,
 }
 

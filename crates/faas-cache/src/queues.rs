@@ -45,9 +45,11 @@ impl Default for Queues {
 }
 
 impl Queues {
+    /// How many entries both queues hold together (the cache's stored entries): the ghost set's
+    /// bound.
     #[cfg_attr(not(target_arch = "wasm32"), inline)]
-    pub(crate) fn main_len(&self) -> u32 {
-        self.main_len
+    pub(crate) fn len(&self) -> u32 {
+        self.small_len + self.main_len
     }
 
     /// The main queue's oldest entry: where compaction must find it again.

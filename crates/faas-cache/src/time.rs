@@ -2,8 +2,8 @@
 //! the Unix epoch held in an `i128`, so arithmetic on any accepted input saturates instead of
 //! overflowing, and a TTL of `n` seconds reads back as exactly `n` seconds.
 
-use std::cell::Cell;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 const NANOS_PER_SEC: i128 = 1_000_000_000;
 
@@ -211,23 +211,32 @@ impl Clock for SystemClock {
 }
 
 /// A clock that only moves when told to; clones share the same time. For tests and simulations.
+/// `Send` and `Sync`: clones may move to other threads (the time sits behind a `Mutex`).
 #[derive(Debug, Clone)]
-pub struct ManualClock(Rc<Cell<Time>>);
+pub struct ManualClock(Arc<Mutex<Time>>);
 
 impl ManualClock {
     /// A clock standing at `start`.
     pub fn new(start: Time) -> ManualClock {
-        ManualClock(Rc::new(Cell::new(start)))
+        ManualClock(Arc::new(Mutex::new(start)))
+    }
+
+    /// The shared time, even if a thread panicked while holding it (a `Time` is always valid).
+    fn time(&self) -> MutexGuard<'_, Time> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Sets the time (it may go backwards, like a real wall clock).
     pub fn set(&self, t: Time) {
-        self.0.set(t);
+        *self.time() = t;
     }
 
     /// Moves the time by `secs` seconds (negative: backwards).
     pub fn advance_secs(&self, secs: f64) {
-        self.0.set(self.0.get().add_secs_f64(secs));
+        let mut time = self.time();
+        *time = time.add_secs_f64(secs);
     }
 }
 
@@ -240,7 +249,7 @@ impl Default for ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Time {
-        self.0.get()
+        *self.time()
     }
 }
 

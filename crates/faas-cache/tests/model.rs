@@ -14,8 +14,11 @@
 //!   (`EvictedCount` while the item limit is exceeded, else `EvictedSize`), never the written key;
 //! - a failed call changes nothing (`DataTooLarge`, `InvalidArgument`); `KeyNotFound` may remove
 //!   the expired key it names;
-//! - removal records reach the log only when its capacity is > 0; a full log drops its oldest record
-//!   and counts it in `stats.removals_dropped`.
+//! - removal records reach the log only when its capacity is > 0; the log keeps at most its
+//!   capacity of records and, under a byte limit, at most that many bytes of keys and values
+//!   together (a new limit applies at once); past either bound its oldest record is dropped, and a
+//!   record larger than the whole byte limit is itself dropped, each counted in
+//!   `stats.removals_dropped`.
 //!
 //! Under S3-FIFO (`shared/contract/wit/policy.wit`), half of the cases, the `Vec` is the order
 //! `keys` reports: the small queue oldest first, then the main queue; each entry carries its
@@ -26,13 +29,12 @@
 //! queue when it holds 10% of the byte budget or of the item limit or the main queue has nothing
 //! else; a read small entry moves to main, an unread one is evicted and its key remembered; a read
 //! main entry goes round with its counter lowered, an unread one is evicted); the ghost set keeps
-//! at most as many keys as the main queue holds, oldest forgotten first.
+//! at most as many keys as the cache holds entries (both queues together), oldest forgotten first.
 //!
 //! Each case runs 10,000 times by default; `PROPTEST_CASES` overrides it.
 
-use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use faas_cache::accounting::{entry_bytes, CACHE_OVERHEAD};
 use faas_cache::{
@@ -500,13 +502,10 @@ impl Model {
         }
     }
 
-    fn main_count(&self) -> usize {
-        self.entries.iter().filter(|e| e.in_main).count()
-    }
-
-    /// The ghost set keeps at most as many keys as the main queue holds, oldest forgotten first.
+    /// The ghost set keeps at most as many keys as the cache holds entries (both queues
+    /// together), oldest forgotten first.
     fn trim_ghost(&mut self) {
-        let limit = self.main_count();
+        let limit = self.entries.len();
         while self.ghost.len() > limit {
             self.ghost.pop_front();
         }
@@ -865,11 +864,33 @@ impl Model {
             return;
         }
         for r in records {
-            if self.log.len() == self.log_capacity as usize {
+            let size = record_bytes(&r);
+            if self.max_bytes.is_some_and(|m| size > m) {
+                // Larger than the whole byte bound: dropped itself, the older records kept.
+                self.stats.removals_dropped += 1;
+                continue;
+            }
+            while self.log.len() == self.log_capacity as usize
+                || self.max_bytes.is_some_and(|m| self.log_bytes() + size > m)
+            {
                 self.log.pop_front();
                 self.stats.removals_dropped += 1;
             }
             self.log.push_back(r);
+        }
+    }
+
+    /// The bytes of keys and values the removal log holds.
+    fn log_bytes(&self) -> u64 {
+        self.log.iter().map(record_bytes).sum()
+    }
+
+    /// A new byte limit: the log drops its oldest records until the rest fit it.
+    fn set_max_bytes(&mut self, limit: Option<u64>) {
+        self.max_bytes = limit;
+        while self.max_bytes.is_some_and(|m| self.log_bytes() > m) {
+            self.log.pop_front();
+            self.stats.removals_dropped += 1;
         }
     }
 
@@ -976,6 +997,16 @@ fn check_state(
     prop_assert_eq!(cache.default_ttl(), model.default_ttl, "default_ttl");
     prop_assert_eq!(cache.max_size_bytes(), model.max_bytes, "max_size_bytes");
     prop_assert_eq!(cache.max_items(), model.max_items, "max_items");
+    prop_assert_eq!(
+        cache.removal_log_bytes(),
+        model.log_bytes(),
+        "removal log bytes"
+    );
+    prop_assert_eq!(
+        cache.ghost_len() as usize,
+        model.ghost.len(),
+        "ghost set size"
+    );
     let config = Config {
         default_ttl: model.default_ttl,
         max_size_bytes: model.max_bytes,
@@ -1072,10 +1103,15 @@ fn check_result<T: PartialEq + std::fmt::Debug>(
 }
 
 // ---------------------------------------------------------------------------------------------
+/// The bytes a removal record holds: its key and value.
+fn record_bytes(r: &Removal) -> u64 {
+    (r.key.len() + r.value.len()) as u64
+}
+
 // The test
 // ---------------------------------------------------------------------------------------------
 
-type Seen = Rc<RefCell<Vec<Removal>>>;
+type Seen = Arc<Mutex<Vec<Removal>>>;
 
 fn new_cache(
     config: Config,
@@ -1086,8 +1122,8 @@ fn new_cache(
     let mut cache =
         Cache::with_clock_and_seed(config, clock.clone(), seed).expect("valid settings");
     if let Some(seen) = seen {
-        let seen = Rc::clone(seen);
-        cache.set_removal_listener(move |r| seen.borrow_mut().push(r.clone()));
+        let seen = Arc::clone(seen);
+        cache.set_removal_listener(move |r| seen.lock().unwrap().push(r.clone()));
     }
     cache
 }
@@ -1315,7 +1351,7 @@ fn step(
             let expected = match meaning {
                 None => Err(vec![ExpErr::Invalid]),
                 Some(limit) => {
-                    model.max_bytes = limit;
+                    model.set_max_bytes(limit);
                     model.make_room(0, 0, None);
                     Ok(())
                 }
@@ -1326,7 +1362,7 @@ fn step(
             let expected = if *limit == Some(0) {
                 Err(vec![ExpErr::Invalid])
             } else {
-                model.max_bytes = *limit;
+                model.set_max_bytes(*limit);
                 model.make_room(0, 0, None);
                 Ok(())
             };
@@ -1363,8 +1399,8 @@ fn step(
                 Err(e) => return Err(TestCaseError::fail(format!("restore failed: {e}"))),
             };
             if let Some(seen) = seen {
-                let seen = Rc::clone(seen);
-                restored.set_removal_listener(move |r| seen.borrow_mut().push(r.clone()));
+                let seen = Arc::clone(seen);
+                restored.set_removal_listener(move |r| seen.lock().unwrap().push(r.clone()));
             }
             *cache = restored;
             let now = model.now;
@@ -1430,7 +1466,7 @@ fn run(setup: Setup, ops: Vec<Op>) -> Result<(), TestCaseError> {
         step(&mut cache, &mut model, &clock, seen.as_ref(), op).map_err(context)?;
         let expected = std::mem::take(&mut model.events);
         if let Some(seen) = &seen {
-            let actual = std::mem::take(&mut *seen.borrow_mut());
+            let actual = std::mem::take(&mut *seen.lock().unwrap());
             check_events(&expected, &actual).map_err(context)?;
             // The order the spec leaves open is the one the cache chose: the log follows it.
             model.log_records(actual);

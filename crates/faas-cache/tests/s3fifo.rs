@@ -1,15 +1,14 @@
 //! S3-FIFO, one test per bullet of the `s3-fifo` comment in `wit/policy.wit` (the spec), on the
 //! core with a manual clock. The step-by-step comparison with a model is in `tests/model.rs`.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use faas_cache::accounting::{entry_bytes, CACHE_OVERHEAD};
 use faas_cache::{
     Cache, CacheError, Config, EvictionPolicy, Expiry, ManualClock, RemovalCause, Time,
 };
 
-type Events = Rc<RefCell<Vec<(String, RemovalCause)>>>;
+type Events = Arc<Mutex<Vec<(String, RemovalCause)>>>;
 
 fn cache(max_items: Option<u32>, max_size_bytes: Option<u64>) -> (Cache<ManualClock>, Events) {
     let clock = ManualClock::new(Time::from_unix(1_700_000_000, 0));
@@ -20,9 +19,9 @@ fn cache(max_items: Option<u32>, max_size_bytes: Option<u64>) -> (Cache<ManualCl
         ..Config::default()
     };
     let mut c = Cache::with_clock_and_seed(config, clock, (3, 5)).unwrap();
-    let events: Events = Rc::default();
-    let seen = Rc::clone(&events);
-    c.set_removal_listener(move |r| seen.borrow_mut().push((r.key.clone(), r.cause)));
+    let events: Events = Arc::default();
+    let seen = Arc::clone(&events);
+    c.set_removal_listener(move |r| seen.lock().unwrap().push((r.key.clone(), r.cause)));
     (c, events)
 }
 
@@ -37,7 +36,7 @@ fn keys(c: &mut Cache<ManualClock>) -> Vec<String> {
 }
 
 fn taken(events: &Events) -> Vec<(String, RemovalCause)> {
-    std::mem::take(&mut *events.borrow_mut())
+    std::mem::take(&mut *events.lock().unwrap())
 }
 
 #[test]
@@ -94,8 +93,8 @@ fn a_new_key_enters_the_small_queue_and_a_remembered_one_the_main_queue() {
         Some((false, 0)),
         "small, newest end"
     );
-    // Remembered when written: straight to main, although making room for it evicts "c" into
-    // the ghost set, which holds one key (the main queue's size) and so forgets "b".
+    // Remembered when written: straight to main (the ghost set forgets "b" as the write begins),
+    // and making room for it evicts "c" into the ghost set.
     fill(&mut c, &["b"]);
     assert_eq!(c.s3fifo_standing("b"), Some((true, 0)));
     assert_eq!(keys(&mut c), ["d", "a", "b"], "main queue, newest end");
@@ -276,7 +275,7 @@ fn move_to_end_goes_to_the_main_queues_newest_end_or_the_small_queues_oldest_end
 }
 
 #[test]
-fn the_ghost_set_never_remembers_more_keys_than_the_main_queue_holds() {
+fn the_ghost_set_never_remembers_more_keys_than_the_cache_holds_entries() {
     let (mut c, _) = cache(Some(10), None);
     for i in 0..10_000u32 {
         let key = format!("k{}", (i * 7919) % 300);
@@ -288,12 +287,71 @@ fn the_ghost_set_never_remembers_more_keys_than_the_main_queue_holds() {
         if i % 97 == 0 {
             c.check_invariants().unwrap();
         }
-        let main = keys(&mut c)
-            .iter()
-            .filter(|k| c.s3fifo_standing(k).unwrap().0)
-            .count();
-        assert!(c.ghost_len() as usize <= main);
+        // Both queues together (no entry expires here, so `len` purges nothing).
+        let entries = keys(&mut c).len();
+        assert_eq!(entries, c.len());
+        assert!(c.ghost_len() as usize <= entries);
     }
+}
+
+#[test]
+fn one_hit_wonders_fill_the_ghost_set_up_to_the_entries_held_oldest_forgotten_first() {
+    // Nothing is ever read: every entry stays in the small queue, the main queue stays empty
+    // (the old bound, the main queue's length, would have remembered nothing).
+    let (mut c, events) = cache(Some(10), None);
+    let names: Vec<String> = (0..30).map(|i| format!("k{i:02}")).collect();
+    for (i, k) in names.iter().enumerate() {
+        c.set(k.as_str(), vec![1]).unwrap();
+        c.check_invariants().unwrap();
+        assert!(names[..=i]
+            .iter()
+            .all(|k| c.s3fifo_standing(k).is_none_or(|s| s == (false, 0))));
+        assert!(c.ghost_len() as usize <= c.len(), "never more than len()");
+        // Each write past 10 evicts the oldest, remembered while the cache holds 9 entries.
+        assert_eq!(
+            c.ghost_len() as usize,
+            i.saturating_sub(9).min(9),
+            "after {k}"
+        );
+    }
+    assert_eq!(c.len(), 10);
+    assert_eq!(
+        c.ghost_len(),
+        9,
+        "len() - 1: each key was remembered while the other 9 entries stayed"
+    );
+    assert_eq!(taken(&events).len(), 20, "k00..k19 evicted");
+    // The ghost set holds k11..k19, the newest evicted; k00..k10 were forgotten, oldest first.
+    // k11 is remembered: it goes straight to the main queue (evicting k20 into the ghost set).
+    c.set("k11", vec![1]).unwrap();
+    assert_eq!(c.s3fifo_standing("k11"), Some((true, 0)));
+    assert_eq!(taken(&events), [("k20".into(), RemovalCause::EvictedCount)]);
+    assert_eq!(c.ghost_len(), 9);
+    // k10 was forgotten: it enters the small queue (evicting k21, which pushes k12 out).
+    c.set("k10", vec![1]).unwrap();
+    assert_eq!(c.s3fifo_standing("k10"), Some((false, 0)));
+    assert_eq!(c.ghost_len(), 9);
+    c.set("k12", vec![1]).unwrap();
+    assert_eq!(
+        c.s3fifo_standing("k12"),
+        Some((false, 0)),
+        "the oldest was forgotten"
+    );
+    c.set("k19", vec![1]).unwrap();
+    assert_eq!(
+        c.s3fifo_standing("k19"),
+        Some((true, 0)),
+        "the newest is kept"
+    );
+    c.check_invariants().unwrap();
+    // Removals shrink the cache: the ghost set follows it down, never above len().
+    let mut ghost = c.ghost_len() as usize;
+    while let Some((key, _)) = c.pop_item(false) {
+        ghost = ghost.min(c.len());
+        assert_eq!(c.ghost_len() as usize, ghost, "after popping {key}");
+        c.check_invariants().unwrap();
+    }
+    assert_eq!(c.ghost_len(), 0);
 }
 
 #[test]

@@ -2,9 +2,8 @@
 //! O1-O6, P1-P4), named after it, plus `wit_*` tests for the `///` comments of
 //! `shared/contract/wit/cache.wit` (where the two differ, the WIT comment wins).
 
-use std::cell::RefCell;
 use std::marker::PhantomData;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use faas_cache::accounting::{entry_bytes, CACHE_OVERHEAD, ENTRY_OVERHEAD, EXPIRY_BYTES};
 use faas_cache::{
@@ -969,12 +968,12 @@ fn b5_change_max_items_trims_at_once_none_disables_zero_rejected() {
 // Lifecycle hook
 // ----------------------------------------------------------------------------------------------
 
-fn with_listener(config: Config) -> (TestCache, ManualClock, Rc<RefCell<Vec<Removal>>>) {
+fn with_listener(config: Config) -> (TestCache, ManualClock, Arc<Mutex<Vec<Removal>>>) {
     let clock = ManualClock::default();
     let mut c = new_cache(config, &clock);
-    let seen = Rc::new(RefCell::new(Vec::new()));
-    let sink = Rc::clone(&seen);
-    c.set_removal_listener(move |r| sink.borrow_mut().push(r.clone()));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    c.set_removal_listener(move |r| sink.lock().unwrap().push(r.clone()));
     (c, clock, seen)
 }
 
@@ -1005,7 +1004,8 @@ fn h1_listener_sees_every_terminal_removal_with_its_cause() {
     c.set("f", vec![0; 400]).unwrap(); // "b" for the count, then "c" for the bytes
     c.clear();
     let got: Vec<(String, RemovalCause)> = seen
-        .borrow()
+        .lock()
+        .unwrap()
         .iter()
         .map(|r| (r.key.clone(), r.cause))
         .collect();
@@ -1038,7 +1038,7 @@ fn h1_overwrite_is_reported_as_replaced_which_is_not_terminal() {
     c.set("k", b"1".to_vec()).unwrap();
     c.set("k", b"2".to_vec()).unwrap();
     assert_eq!(
-        *seen.borrow(),
+        *seen.lock().unwrap(),
         [Removal {
             key: "k".into(),
             value: b"1".to_vec(),
@@ -1047,7 +1047,7 @@ fn h1_overwrite_is_reported_as_replaced_which_is_not_terminal() {
     );
     assert!(!RemovalCause::Replaced.is_terminal());
     assert!(
-        seen.borrow().iter().all(|r| !r.cause.is_terminal()),
+        seen.lock().unwrap().iter().all(|r| !r.cause.is_terminal()),
         "no terminal removal"
     );
     assert_eq!(c.peek("k"), Some(&b"2"[..]));
@@ -1059,12 +1059,12 @@ fn h2_listener_runs_after_the_removal_is_complete() {
     let mut c = new_cache(logged(), &clock);
     // The listener cannot reach the cache, but it can see that the stats were already updated
     // through a value the test shares: it records the removal, and the test checks the cache.
-    let seen = Rc::new(RefCell::new(Vec::new()));
-    let sink = Rc::clone(&seen);
-    c.set_removal_listener(move |r| sink.borrow_mut().push(r.key.clone()));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    c.set_removal_listener(move |r| sink.lock().unwrap().push(r.key.clone()));
     c.set("k", b"v".to_vec()).unwrap();
     assert!(c.delete("k"));
-    assert_eq!(*seen.borrow(), ["k"]);
+    assert_eq!(*seen.lock().unwrap(), ["k"]);
     assert_eq!(c.is_expired("k"), None);
 }
 
@@ -1078,10 +1078,11 @@ fn h2_panicking_listener_loses_no_removal() {
         },
         &clock,
     );
-    let calls = Rc::new(RefCell::new(0u32));
-    let counter = Rc::clone(&calls);
+    let calls = Arc::new(Mutex::new(0u32));
+    let counter = Arc::clone(&calls);
     c.set_removal_listener(move |_| {
-        *counter.borrow_mut() += 1;
+        // The guard is dropped before the panic, so the mutex is not poisoned.
+        *counter.lock().unwrap() += 1;
         panic!("listener failure (expected by the test)");
     });
     c.set("a", b"1".to_vec()).unwrap();
@@ -1089,7 +1090,7 @@ fn h2_panicking_listener_loses_no_removal() {
     assert!(c.delete("b"));
     c.set("c", b"3".to_vec()).unwrap();
     c.set("c", b"4".to_vec()).unwrap(); // Replaced
-    assert_eq!(*calls.borrow(), 3);
+    assert_eq!(*calls.lock().unwrap(), 3);
     assert_eq!(c.is_expired("a"), None);
     assert_eq!(c.is_expired("b"), None);
     assert_eq!(keys(&mut c), ["c"], "the cache keeps working");

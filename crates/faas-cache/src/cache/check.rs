@@ -2,9 +2,9 @@
 //! only reads (O(n), allocating only for its walk and its message), and `Ok` means every rule
 //! stated in `engine` holds: the slab's list, the key index and the expiry heap describe the same
 //! entries, `entries_bytes` is their accounted total, S3-FIFO state exists only under S3-FIFO with
-//! the ghost set no larger than the main queue, and the cache fits its limits; otherwise `Err`
-//! names the first rule found broken. Builds only on the engine's state and the structures' own
-//! checks.
+//! the ghost set remembering no more keys than both queues hold entries, and the cache fits its
+//! limits; otherwise `Err` names the first rule found broken. Builds only on the engine's state
+//! and the structures' own checks.
 
 use super::engine::Inner;
 use crate::accounting::entry_bytes;
@@ -50,14 +50,15 @@ impl Inner {
         }
         self.heap.check(&self.slab)?;
         self.ghost.check()?;
+        self.log.check()?;
         match &self.queues {
             Some(q) => {
                 q.check(&self.slab)?;
-                if self.ghost.len() > q.main_len() {
+                if self.ghost.len() > q.len() || q.len() != self.slab.len() {
                     return Err(format!(
-                        "ghost remembers {} keys, main queue holds {}",
+                        "ghost remembers {} keys, the queues hold {} entries (slab {n})",
                         self.ghost.len(),
-                        q.main_len()
+                        q.len()
                     ));
                 }
             }

@@ -3,7 +3,7 @@
 //! test, a hit (`touch`), releasing the structures and compaction. Invariants: the slab, the key
 //! index and the expiry heap describe the same entries; `entries_bytes` is the sum of their
 //! accounted sizes; `queues` is `Some` exactly under S3-FIFO, and the ghost set (empty under LRU)
-//! never remembers more keys than the main queue holds. Nothing here calls another part of the
+//! never remembers more keys than both queues hold entries. Nothing here calls another part of the
 //! engine: the write path, making room and removal build on this file, never the other way.
 
 use crate::accounting::cache_overhead;
@@ -16,8 +16,9 @@ use crate::slab::{LruSlab, NIL};
 use crate::stats::Stats;
 use crate::time::LazyNow;
 
-/// A callback that sees every removal as it happens (after the entry is gone).
-pub type RemovalListener = Box<dyn FnMut(&Removal)>;
+/// A callback that sees every removal as it happens (after the entry is gone). `Send`, so that
+/// a cache on a `Send` clock is `Send` too.
+pub type RemovalListener = Box<dyn FnMut(&Removal) + Send>;
 
 /// Everything but the clock, so that a call can hold the clock and mutate the rest.
 pub(super) struct Inner {

@@ -49,7 +49,10 @@ pub struct Config {
     pub max_size_bytes: Option<u64>,
     /// Largest number of entries; `None`: no limit. Zero is rejected.
     pub max_items: Option<u32>,
-    /// How many removals [`Cache::drain_removals`] keeps; 0 keeps none.
+    /// How many removals [`Cache::drain_removals`] keeps; 0 keeps none. The records' keys and
+    /// values together are also kept within `max_size_bytes`, when there is one (records hold
+    /// values outside the budget). Past either bound the oldest record is dropped and counted in
+    /// `stats().removals_dropped`.
     pub removal_log_capacity: u32,
     /// What a write that does not fit evicts first ([`EvictionPolicy::Lru`] by default).
     pub policy: EvictionPolicy,
@@ -80,7 +83,9 @@ impl Config {
     }
 }
 
-/// The cache. Single-threaded: no locks, no background work; time comes from the `Clock`.
+/// The cache. Single-threaded: no locks, no background work; time comes from the `Clock`. It is
+/// `Send` whenever its clock is (removal listeners must be `Send`), so several threads can share
+/// it behind a `Mutex`.
 ///
 /// ```
 /// use faas_cache::{Cache, Config, Expiry, ManualClock};
@@ -136,7 +141,7 @@ impl<C: Clock> Cache<C> {
             default_ttl_nanos: config.default_ttl.map(|t| secs_to_nanos(t).unwrap_or(0)),
             max_bytes: config.max_size_bytes,
             max_items: config.max_items,
-            log: RemovalLog::new(config.removal_log_capacity),
+            log: RemovalLog::new(config.removal_log_capacity, config.max_size_bytes),
             listener: None,
             stats: Stats::default(),
             queues: (config.policy == EvictionPolicy::S3Fifo).then(Queues::default),
@@ -171,7 +176,8 @@ impl<C: Clock> Cache<C> {
 
     /// Calls `listener` for every removal from now on, after the entry has left the cache. A
     /// panicking listener is caught (with unwinding panics) and counted in `stats().listener_panics`.
-    pub fn set_removal_listener(&mut self, listener: impl FnMut(&Removal) + 'static) {
+    /// The listener must be `Send`, so that the cache can move between threads (behind a `Mutex`).
+    pub fn set_removal_listener(&mut self, listener: impl FnMut(&Removal) + Send + 'static) {
         self.inner.listener = Some(Box::new(listener));
     }
 
@@ -367,10 +373,8 @@ impl<C: Clock> Cache<C> {
             (None, true) => slab.move_to_back(idx),
             (None, false) => slab.move_to_front(idx),
             (Some(q), true) => q.move_to_main_newest(slab, idx),
-            (Some(q), false) => {
-                q.move_to_small_oldest(slab, idx);
-                self.inner.ghost.trim(q.main_len());
-            }
+            // Both queues together hold as many entries as before: the ghost set's bound holds.
+            (Some(q), false) => q.move_to_small_oldest(slab, idx),
         }
         Ok(())
     }
@@ -497,6 +501,8 @@ impl<C: Clock> Cache<C> {
         config.validate()?;
         self.inner.max_bytes = config.max_size_bytes;
         self.inner.max_items = config.max_items;
+        // The removal log's byte bound follows the byte limit (before the evictions it records).
+        self.inner.stats.removals_dropped += self.inner.log.set_byte_limit(config.max_size_bytes);
         let mut now = LazyNow::new(&self.clock);
         self.inner.make_room(0, 0, None, &mut now);
         Ok(())
@@ -554,6 +560,13 @@ impl<C: Clock> Cache<C> {
     /// the result: the rest stay in the log).
     pub fn drain_removals(&mut self, max: u32) -> Vec<Removal> {
         self.inner.log.drain(max)
+    }
+
+    /// The bytes of keys and values the removal log holds (never above the byte limit, when the
+    /// cache has one); for tests and diagnostics.
+    #[doc(hidden)]
+    pub fn removal_log_bytes(&self) -> u64 {
+        self.inner.log.bytes()
     }
 
     /// Drops every removal record without counting them.

@@ -24,8 +24,9 @@ impl Inner {
     fn take_hashed(&mut self, idx: u32, cause: RemovalCause, hash: u64) -> Entry {
         if let Some(q) = &mut self.queues {
             q.detach(&self.slab, idx);
-            if self.ghost.len() > q.main_len() {
-                self.ghost.trim(q.main_len());
+            // One entry fewer: the ghost set forgets its oldest key if it is now over its bound.
+            if self.ghost.len() > q.len() {
+                self.ghost.trim(q.len());
             }
         }
         self.index.remove_hashed(idx, hash);

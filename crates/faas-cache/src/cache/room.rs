@@ -3,10 +3,10 @@
 //! them by deadline, or one found on access). Invariants: expired entries go before live ones;
 //! `keep` (the slot being written) is never evicted; after `make_room(b, n)` `b` more bytes and
 //! `n` more entries fit unless nothing evictable is left; a key evicted from S3-FIFO's small queue
-//! is remembered by the ghost set only while the main queue holds entries; nothing here reads the
-//! clock more than once per call (`LazyNow`), and `evict_one_for_memory` never reads it. Every
-//! entry leaves through the removal path (`remove`); the write path calls in here, never the
-//! other way.
+//! is remembered by the ghost set, which keeps at most as many keys as the cache holds entries
+//! (both queues together, the oldest key forgotten first); nothing here reads the clock more than
+//! once per call (`LazyNow`), and `evict_one_for_memory` never reads it. Every entry leaves
+//! through the removal path (`remove`); the write path calls in here, never the other way.
 
 use super::engine::Inner;
 use crate::error::CacheError;
@@ -212,11 +212,10 @@ impl Inner {
             // One hash for the index and, for a victim from the small queue, the ghost set.
             let hash = self.index.hash(&self.slab.entry(victim).key);
             self.discard_hashed(victim, cause, hash);
-            // (With an empty main queue the ghost set may remember nothing.)
+            // The ghost set keeps at most as many keys as both queues hold entries (none in an
+            // empty cache), forgetting its oldest first.
             if let (true, Some(q)) = (from_small, &self.queues) {
-                if q.main_len() > 0 {
-                    self.ghost.insert(hash, q.main_len());
-                }
+                self.ghost.insert(hash, q.len());
             }
         }
     }

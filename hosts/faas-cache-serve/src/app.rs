@@ -1,0 +1,268 @@
+//! One served app: its component, compiled once, its scope of named caches, and the
+//! `ProxyHandler` that runs its instances with the reuse the command line asks for. Invariant:
+//! every instance of the app gets a store whose cache ctx shares the app's one scope, and
+//! nothing of one app's store reaches another app.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use faas_cache_provider::{CacheCtx, CacheView, Scope};
+use wasmtime::component::{Component, GuestTaskId, Linker, ResourceTable};
+use wasmtime::error::Context as _;
+use wasmtime::{Engine, Store, StoreContextMut};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::handler::{
+    HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState,
+    WorkerStatus,
+};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+/// How instances are reused.
+#[derive(Clone, Copy, Debug)]
+pub struct Reuse {
+    /// Requests one instance serves, one at a time, before it is dropped.
+    pub max_requests: usize,
+    /// An idle instance is dropped after this long.
+    pub idle_timeout: Duration,
+}
+
+/// Per-instance state: WASI, WASI HTTP and the cache provider's ctx over one resource table.
+pub struct Host {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    hooks: NoOutgoingRequests,
+    cache: CacheCtx,
+}
+
+impl Host {
+    fn new(scope: Scope) -> Host {
+        let mut wasi = WasiCtx::builder();
+        wasi.inherit_stdout().inherit_stderr();
+        Host {
+            table: ResourceTable::new(),
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            hooks: NoOutgoingRequests,
+            cache: CacheCtx::new(scope),
+        }
+    }
+
+    fn cache_view(&mut self) -> CacheView<'_> {
+        CacheView::new(&mut self.cache, &mut self.table)
+    }
+}
+
+/// Apps make no outgoing HTTP requests here: any attempt is denied.
+struct NoOutgoingRequests;
+
+type BoxedIo = Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>;
+
+impl WasiHttpHooks for NoOutgoingRequests {
+    fn send_request(
+        &mut self,
+        _request: hyper::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _io: BoxedIo,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (hyper::Response<wasmtime_wasi_http::WasiBody>, BoxedIo),
+                    wasmtime_wasi_http::Error,
+                >,
+            > + Send,
+    > {
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for Host {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+/// The engine apps run on: the component model, with WASIp3's async support.
+pub fn engine() -> wasmtime::Result<Engine> {
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model(true);
+    config.wasm_component_model_async(true);
+    Engine::new(&config)
+}
+
+/// All of WASI 0.2 (as `wasmtime serve -Scli`), WASI HTTP 0.2 and 0.3, WASIp3, and
+/// `faas:cache/{cache,policy,named}` from the provider.
+pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
+    let mut linker = Linker::<Host>::new(engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
+    faas_cache_provider::add_to_linker(&mut linker, Host::cache_view)?;
+    Ok(linker)
+}
+
+/// When an idle instance is dropped.
+pub struct Expiry {
+    idle_timeout: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl WorkerExpiration for Expiry {
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        status: WorkerStatus,
+        start: Instant,
+    ) -> Poll<()> {
+        let me = self.get_mut();
+        if status != WorkerStatus::Idle {
+            return Poll::Pending;
+        }
+        let deadline = tokio::time::Instant::from_std(start + me.idle_timeout);
+        if me.sleep.deadline() != deadline {
+            me.sleep.as_mut().reset(deadline);
+        }
+        me.sleep.as_mut().poll(cx)
+    }
+}
+
+/// How many requests an instance takes.
+pub struct Worker {
+    max_requests: usize,
+}
+
+impl WorkerState for Worker {
+    type StoreData = Host;
+    type RequestData = ();
+
+    fn should_accept_request(&self, concurrent: usize, total: usize) -> ShouldAccept {
+        if total >= self.max_requests {
+            ShouldAccept::Never
+        } else if concurrent >= 1 {
+            ShouldAccept::No
+        } else {
+            ShouldAccept::Yes
+        }
+    }
+
+    fn on_request_start(
+        &self,
+        _: StoreContextMut<'_, Host>,
+        _: (),
+        _: GuestTaskId,
+    ) -> Pin<Box<dyn Future<Output = ()> + 'static + Send + Sync>> {
+        // A request that produces no response in 60 s expires.
+        Box::pin(tokio::time::sleep(Duration::from_secs(60)))
+    }
+
+    fn drop(&self, _: Store<Host>, result: wasmtime::Result<()>) {
+        // A trap fails the request it was serving (the client gets a 500); the scope, which
+        // the store only shares, is untouched.
+        if let Err(e) = result {
+            eprintln!("faas-cache-serve: an instance failed: {e:#}");
+        }
+    }
+}
+
+/// What the handler needs to make an instance of the app.
+pub struct AppState {
+    engine: Engine,
+    pre: ProxyPre<Host>,
+    scope: Scope,
+    reuse: Reuse,
+}
+
+impl HandlerState for AppState {
+    type StoreData = Host;
+    type WorkerExpiration = Expiry;
+    type WorkerState = Worker;
+
+    async fn instantiate(&self) -> wasmtime::Result<Instance<Host, Expiry, Worker>> {
+        let mut store = Store::new(&self.engine, Host::new(self.scope.clone()));
+        let proxy = self.pre.instantiate_async(&mut store).await?;
+        Ok(Instance {
+            store,
+            proxy,
+            view: WasiHttpView::http,
+            expiration: Expiry {
+                idle_timeout: self.reuse.idle_timeout,
+                sleep: Box::pin(tokio::time::sleep(Duration::MAX / 4)),
+            },
+            state: Worker {
+                max_requests: self.reuse.max_requests,
+            },
+        })
+    }
+}
+
+/// A served app.
+pub struct App {
+    pub prefix: String,
+    pub scope: Scope,
+    pub handler: ProxyHandler<AppState>,
+}
+
+impl App {
+    /// Compiles the app at `path` and prepares its instances, which share `scope`.
+    pub fn load(
+        engine: &Engine,
+        linker: &Linker<Host>,
+        prefix: String,
+        path: &Path,
+        scope: Scope,
+        reuse: Reuse,
+    ) -> wasmtime::Result<App> {
+        let component = Component::from_file(engine, path)
+            .with_context(|| format!("cannot load the app {}", path.display()))?;
+        App::from_component(engine, linker, prefix, &component, scope, reuse)
+            .with_context(|| format!("the app {}", path.display()))
+    }
+
+    /// [`App::load`] for a compiled component.
+    pub fn from_component(
+        engine: &Engine,
+        linker: &Linker<Host>,
+        prefix: String,
+        component: &Component,
+        scope: Scope,
+        reuse: Reuse,
+    ) -> wasmtime::Result<App> {
+        let pre = linker.instantiate_pre(component)?;
+        let pre = match wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
+            Ok(p3) => ProxyPre::P3(p3),
+            Err(_) => ProxyPre::P2(
+                wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre).context(
+                    "it exports neither wasi:http/incoming-handler@0.2.x nor wasi:http/handler@0.3.x",
+                )?,
+            ),
+        };
+        let handler = ProxyHandler::new(AppState {
+            engine: engine.clone(),
+            pre,
+            scope: scope.clone(),
+            reuse,
+        });
+        Ok(App {
+            prefix,
+            scope,
+            handler,
+        })
+    }
+}

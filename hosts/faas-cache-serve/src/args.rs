@@ -1,0 +1,90 @@
+//! The command line. Invariant: every option the spec names is here with its default;
+//! values are checked when parsed, so a bad one fails before anything starts.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Serve wasi:http components (WASIp2 `incoming-handler` or WASIp3 `handler`) with
+/// `faas:cache/{cache,policy,named}` provided by the host: each app's named caches outlive its
+/// instances.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "faas-cache-serve", version)]
+pub struct Args {
+    /// The app to serve at `/` (the same as `--app /=APP.wasm`).
+    #[arg(value_name = "APP.wasm")]
+    pub app: Option<PathBuf>,
+
+    /// An app served at a path prefix (repeatable; the longest prefix wins; the app sees the
+    /// whole path). Each app has its own scope of named caches.
+    #[arg(long = "app", value_name = "PREFIX=APP.wasm", value_parser = parse_app)]
+    pub apps: Vec<(String, PathBuf)>,
+
+    /// The address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Requests an instance serves, one at a time, before it is dropped (1: a fresh instance
+    /// per request).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub reuse: u64,
+
+    /// Seconds an idle reused instance is kept (with `--reuse` above 1).
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub idle_timeout: f64,
+
+    /// Per app: the largest sum of its named caches' byte limits ("64M", "1G", bytes).
+    #[arg(long, default_value = "64M", value_parser = parse_ceiling)]
+    pub ceiling: u64,
+
+    /// Per app: the most named caches.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_names: u32,
+
+    /// Restore every app's named caches from FILE at start (if it exists); write them to FILE
+    /// atomically on SIGINT or SIGTERM.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Seconds between background purges of expired entries.
+    #[arg(long, default_value_t = 1.0, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub purge_every: f64,
+}
+
+impl Args {
+    /// Every app with its prefix: the positional one at `/`, then the `--app` ones.
+    pub fn all_apps(&self) -> Vec<(String, PathBuf)> {
+        let mut apps: Vec<(String, PathBuf)> = self
+            .app
+            .iter()
+            .map(|path| ("/".to_owned(), path.clone()))
+            .collect();
+        apps.extend(self.apps.iter().cloned());
+        apps
+    }
+}
+
+fn parse_app(s: &str) -> Result<(String, PathBuf), String> {
+    let (prefix, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected PREFIX=APP.wasm"))?;
+    if !prefix.starts_with('/') {
+        return Err(format!("prefix `{prefix}`: must start with `/`"));
+    }
+    if path.is_empty() {
+        return Err(format!("`{s}`: no file after `=`"));
+    }
+    Ok((prefix.to_owned(), PathBuf::from(path)))
+}
+
+fn parse_ceiling(s: &str) -> Result<u64, String> {
+    faas_cache::parse_size(s).map_err(|e| e.to_string())
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err(format!("`{s}`: expected a number of seconds above 0")),
+    }
+}

@@ -38,4 +38,10 @@ pub const GUESTS: &[GuestCrate] = &[
         component: "kv_app",
         dir: "hosts/faas-kv-l1-host/app",
     },
+    GuestCrate {
+        package: "faas-serve-app",
+        module: "faas_serve_app",
+        component: "serve_app",
+        dir: "hosts/faas-cache-serve/app",
+    },
 ];

@@ -27,7 +27,7 @@
 //! guest call or an await); [`Scope::purge_expired`] is for a background task;
 //! [`Scope::snapshot`] / [`Scope::restore`] keep a scope across host restarts.
 
-mod bindings;
+pub mod bindings;
 mod clock;
 mod scope;
 pub mod sealed;

@@ -219,6 +219,29 @@ impl Scope {
             .sum()
     }
 
+    /// Checks every named cache's structure (`Cache::check_invariants`) and that the recorded
+    /// limits match the caches' and fit under the ceiling. For tests.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let names = lock(&self.0.names);
+        let mut sum = 0u64;
+        for (name, named) in names.iter() {
+            let cache = lock(&named.cache);
+            cache
+                .check_invariants()
+                .map_err(|e| format!("{name}: {e}"))?;
+            if self.0.limits.ceiling.is_some() && cache.max_size_bytes() != Some(named.limit) {
+                return Err(format!("{name}: recorded limit {} differs", named.limit));
+            }
+            sum += named.limit;
+        }
+        match self.0.limits.ceiling {
+            Some(ceiling) if sum > ceiling => {
+                Err(format!("limits {sum} over the ceiling {ceiling}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Every named cache's snapshot (settings, entries, absolute expiry times), sealed with a
     /// CRC-32. Each cache is snapshotted under its own lock, one after another.
     pub fn snapshot(&self) -> Vec<u8> {

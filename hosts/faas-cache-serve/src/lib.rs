@@ -9,8 +9,8 @@
 //!
 //! Invariants: a request reaches exactly one app, the one with the longest matching prefix, or
 //! gets a 404; a failing or trapping instance gets its request a 500 and touches nothing else;
-//! on SIGINT or SIGTERM the server stops accepting, writes the state file (when asked to) and
-//! exits 0.
+//! on SIGINT or SIGTERM the server stops accepting, lets the requests in flight finish (10 s at
+//! most), writes the state file (when asked to) and exits 0.
 
 mod app;
 mod args;
@@ -87,40 +87,64 @@ async fn answer(
     }
 }
 
-/// Accepts connections on `listener` and serves them with `router`, until the task is dropped.
-pub async fn accept_loop(listener: tokio::net::TcpListener, router: Arc<Router>) {
+/// Accepts connections on `listener` and serves them with `router` until `stop` resolves, then
+/// lets the requests in flight finish (for at most `drain`) and closes every connection.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    router: Arc<Router>,
+    stop: impl std::future::Future<Output = ()>,
+    drain: Duration,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(e) => {
-                eprintln!("faas-cache-serve: accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    eprintln!("faas-cache-serve: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let service = hyper::service::service_fn(move |req| answer(router.clone(), req));
+        let io = hyper_util::rt::TokioIo::new(stream);
+        let connection = hyper::server::conn::http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(io, service);
+        let connection = graceful.watch(connection);
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| answer(router.clone(), req));
-            let io = hyper_util::rt::TokioIo::new(stream);
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(io, service)
-                .await;
+            let _ = connection.await;
         });
+    }
+    drop(listener);
+    if tokio::time::timeout(drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "faas-cache-serve: requests still running after {} s; stopping anyway",
+            drain.as_secs()
+        );
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() -> std::io::Result<()> {
+/// Resolves on the first SIGINT or SIGTERM. Registers both handlers before it returns, so a
+/// signal that comes before the future is polled is not lost (nor fatal).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }
 
 /// Runs the server as `args` say, until SIGINT or SIGTERM.
@@ -166,6 +190,7 @@ pub async fn run(args: Args) -> wasmtime::Result<()> {
         None => state::Saved::default(),
     };
 
+    let stop = shutdown_signal().context("cannot listen for SIGINT/SIGTERM")?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -190,11 +215,7 @@ pub async fn run(args: Args) -> wasmtime::Result<()> {
             }
         })
     };
-    let serving = tokio::spawn(accept_loop(listener, router));
-    shutdown_signal()
-        .await
-        .context("cannot listen for SIGINT/SIGTERM")?;
-    serving.abort();
+    serve_until(listener, router, stop, Duration::from_secs(10)).await;
     purging.abort();
     if let Some(path) = &args.state {
         // Keep what was saved for prefixes not served now: it is written back.

@@ -1,10 +1,12 @@
 //! GET /item/<id>: the item from the cache (`x-cache: hit`), or computed by a slow backend and
-//! cached (`x-cache: miss`). The cache is the faas:cache component, imported as
-//! `faas:cache/cache@0.1.0` and supplied by Spin as a component dependency (see `spin.toml`).
+//! cached (`x-cache: miss`). The cache is opened by name (`faas:cache/named`): supplied by Spin
+//! as a component dependency (see `spin.toml`), it lives as long as the instance; served by a host
+//! that provides `faas:cache` (`faas-cache-serve`), it lives in the app's scope and outlives every
+//! instance. Same code either way.
 //!
-//! Invariant: one cache per instance, created on first use. With WASIp3 instance reuse, requests
-//! interleave at `await` points, so every cache call is synchronous and no cache state is held
-//! across an `await`.
+//! Invariant: the instance opens the named cache on first use and keeps the handle. With WASIp3
+//! instance reuse, requests interleave at `await` points, so every cache call is synchronous and
+//! no cache state is held across an `await`.
 
 use std::cell::{Cell, OnceCell};
 use std::time::Duration;
@@ -14,7 +16,7 @@ use spin_sdk::http_service;
 
 spin_sdk::wit_bindgen::generate!({
     inline: "package example:spin-cache-app;
-             world app { import faas:cache/cache@0.1.0; }",
+             world app { import faas:cache/named@0.1.0; }",
     path: "../../../wit",
     world: "example:spin-cache-app/app",
     runtime_path: "::spin_sdk::wit_bindgen::rt",
@@ -22,14 +24,16 @@ spin_sdk::wit_bindgen::generate!({
 });
 
 use faas::cache::cache::{CacheDict, Options};
+use faas::cache::named;
+use faas::cache::policy::EvictionPolicy;
 
 thread_local! {
     static CACHE: OnceCell<CacheDict> = const { OnceCell::new() };
     static SERVED: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Calls `f` with this instance's cache, creating it on first use (60 s TTL, 4 MiB budget).
-/// None if the cache cannot be created (the app then serves uncached).
+/// Calls `f` with the cache named `items`, opened on first use (60 s TTL, 4 MiB budget).
+/// None if the cache cannot be opened (the app then serves uncached).
 fn with_cache<T>(f: impl FnOnce(&CacheDict) -> T) -> Option<T> {
     CACHE.with(|cell| {
         if cell.get().is_none() {
@@ -39,7 +43,7 @@ fn with_cache<T>(f: impl FnOnce(&CacheDict) -> T) -> Option<T> {
                 max_items: None,
                 removal_log_capacity: 0,
             };
-            let _ = cell.set(CacheDict::create(&options).ok()?);
+            let _ = cell.set(named::open("items", &options, EvictionPolicy::Lru).ok()?);
         }
         cell.get().map(f)
     })

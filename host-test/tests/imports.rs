@@ -26,7 +26,11 @@ fn imports_only_the_wall_clock_and_the_insecure_seed() {
         .collect();
     assert_eq!(
         exports,
-        ["faas:cache/cache@0.1.0", "faas:cache/policy@0.1.0"]
+        [
+            "faas:cache/cache@0.1.0",
+            "faas:cache/policy@0.1.0",
+            "faas:cache/named@0.1.0"
+        ]
     );
 }
 

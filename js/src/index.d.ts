@@ -67,6 +67,13 @@ export class FaaSCacheDict<E extends 'bytes' | 'utf8' = 'bytes'> implements Iter
     snapshot: Uint8Array,
     options?: { encoding?: E },
   ): FaaSCacheDict<E>;
+  /**
+   * The cache called `name`: created by the first `open`, the same cache (entries, stats, removal
+   * log) on a later one, which applies its limits and default TTL. Disposing a handle keeps the cache.
+   */
+  static open<E extends 'bytes' | 'utf8' = 'bytes'>(name: string, options?: FaaSCacheOptions<E>): FaaSCacheDict<E>;
+  /** The named caches' names, in the order first opened. */
+  static names(): string[];
 
   get(key: string): Out<E> | undefined;
   peek(key: string): Out<E> | undefined;

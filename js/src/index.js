@@ -5,7 +5,12 @@
 // component's linear memory; the wrapper only converts arguments and results (strings <-> UTF-8
 // bytes, seconds, bigint counters) and turns `cache-error` values into `FaaSCacheError` subclasses.
 // So the JS cache has exactly the semantics, and the snapshot format, of the Rust and Spin builds.
-import { cache as component, memoryBytes, policy as policyComponent } from '../generated/faas_cache.js';
+import {
+  cache as component,
+  memoryBytes,
+  named as namedComponent,
+  policy as policyComponent,
+} from '../generated/faas_cache.js';
 
 export { setClock } from './imports/wall-clock.js';
 
@@ -180,6 +185,9 @@ const POLICIES = ['lru', 's3-fifo'];
 /** Marks the options `restore` passes to the constructor. */
 const RESTORE = Symbol('restore');
 
+/** Marks the options `open` passes to the constructor: the cache's name. */
+const NAME = Symbol('name');
+
 /**
  * A dictionary bounded by a byte budget, an item count and per-key TTLs, stored in WebAssembly
  * linear memory. It evicts least recently used entries first (`policy: 'lru'`, the default) or by
@@ -242,11 +250,35 @@ export class FaaSCacheDict {
       maxItems,
       removalLogCapacity: log,
     };
+    const name = /** @type {any} */ (options)[NAME];
     // LRU keeps `cache-dict.create`, exactly as before the policy interface existed.
     this.#dict =
-      policy === 'lru'
-        ? checked(() => CacheDict.create(settings))
-        : checked(() => policyComponent.create(settings, policy));
+      name !== undefined
+        ? checked(() => namedComponent.open(name, settings, policy))
+        : policy === 'lru'
+          ? checked(() => CacheDict.create(settings))
+          : checked(() => policyComponent.create(settings, policy));
+  }
+
+  /**
+   * The cache called `name` (`faas:cache/named`): the first `open` of a name creates it with
+   * `options`; a later one returns the same cache, with its entries, stats and removal log, and
+   * applies `options`' byte limit, item limit and default TTL (evicting if a limit shrank; one
+   * left out is removed). The policy and removal log capacity stay as first opened. Named caches
+   * live as long as the module's component instance: `[Symbol.dispose]()` drops this handle,
+   * not the cache. Throws `InvalidArgument` for an empty name, one over 255 bytes of UTF-8 or one
+   * holding a control character, and for a bad setting (nothing is created or changed).
+   * @param {string} name
+   * @param {ConstructorParameters<typeof FaaSCacheDict>[0]} [options]
+   */
+  static open(name, options = {}) {
+    if (typeof name !== 'string') throw new InvalidArgument(`a name is a string, got ${describeValue(name)}`);
+    return new FaaSCacheDict({ ...options, [NAME]: name });
+  }
+
+  /** The names of the named caches (`open`), in the order they were first opened. */
+  static names() {
+    return namedComponent.names();
   }
 
   /**

@@ -580,3 +580,34 @@ describe('snapshot, stats, dispose', () => {
     );
   });
 });
+
+describe('named caches (FaaSCacheDict.open)', () => {
+  test('a later open returns the same cache with its entries; dispose keeps it', () => {
+    const a = FaaSCacheDict.open('js-users', { maxSizeBytes: '1M', encoding: 'utf8' });
+    a.set('k', 'v');
+    a[Symbol.dispose]();
+    const b = FaaSCacheDict.open('js-users', { maxSizeBytes: '1M', encoding: 'utf8' });
+    assert.equal(b.get('k'), 'v');
+    const c = FaaSCacheDict.open('js-users', { maxSizeBytes: '1M', maxItems: 1, encoding: 'utf8' });
+    c.set('k2', 'w');
+    assert.equal(b.size, 1, 'the later open applied its item limit to the one cache');
+    assert.ok(FaaSCacheDict.names().includes('js-users'));
+  });
+
+  test('the policy stays as first opened; a later open applies the default TTL', () => {
+    const a = FaaSCacheDict.open('js-s3', { policy: 's3-fifo', defaultTtl: 10 });
+    const b = FaaSCacheDict.open('js-s3', { policy: 'lru' });
+    assert.equal(b.policy, 's3-fifo');
+    assert.equal(a.defaultTtl, null);
+  });
+
+  test('bad names and settings throw InvalidArgument and change nothing', () => {
+    for (const name of ['', 'a\u0000b', 'tab\t', '\u0085', 'x'.repeat(256)]) {
+      assert.throws(() => FaaSCacheDict.open(name), InvalidArgument, JSON.stringify(name));
+    }
+    assert.throws(() => FaaSCacheDict.open(42), InvalidArgument);
+    const a = FaaSCacheDict.open('js-keep', { maxSizeBytes: '1M' });
+    assert.throws(() => FaaSCacheDict.open('js-keep', { maxSizeBytes: '12X' }), InvalidArgument);
+    assert.equal(a.maxSizeBytes, 1 << 20);
+  });
+});

@@ -1,5 +1,6 @@
 """faas_cache_dict for componentize-py guests: the dict surface of faas-cache-dict 0.8.0, backed by
-the faas:cache component (`faas:cache/cache@0.1.0`) instead of a Python dict.
+the faas:cache component (`faas:cache/cache@0.1.0`, and `faas:cache/named@0.1.0` for caches
+opened by name) instead of a Python dict.
 
 Build: put the directory holding this package on the python path (`componentize-py ... -p DIR`)
 and name its world, `-w faas:cache-py/guest@0.1.0`, next to your own (componentize-py.toml here
@@ -33,6 +34,8 @@ from componentize_py_types import Err
 
 try:
     from .wit.imports import faas_cache_cache_0_1_0 as _wit
+    from .wit.imports import faas_cache_named_0_1_0 as _named
+    from .wit.imports import faas_cache_policy_0_1_0 as _policy
 except ImportError as e:  # bindings exist only inside a componentize-py build that names our world
     raise ImportError("faas_cache_dict: no bindings for faas:cache/cache@0.1.0; build with "
                       "componentize-py -w faas:cache-py/guest@0.1.0 (plus your own -w) and this "
@@ -134,6 +137,41 @@ class FaaSCacheDict(MutableMapping):
             self._cache = _wit.CacheDict.create(options)
         except Err as e:
             _raise(e.value)
+
+    @classmethod
+    def open(cls, name, default_ttl=None, max_size_bytes=None, max_items=None,
+             on_delete_callable=None, codec=None, policy="lru"):
+        """The cache called `name` (`faas:cache/named`): the first open creates it; a later open
+        returns the same cache (entries, stats, removal log) and applies this call's byte limit,
+        item limit and default TTL (a shrunk limit evicts; None removes one). The policy ("lru" or
+        "s3-fifo") and the removal log stay as first opened. It lives as long as the component
+        instance, or, on a host that provides faas:cache (faas-cache-serve), as long as the app's
+        scope: later instances open it again with its entries. `close()` drops this handle, not
+        the cache. ValueError for an empty name, one over 255 bytes of UTF-8 or holding a control
+        character, or a bad setting (nothing is created or changed)."""
+        if not isinstance(name, str):
+            raise TypeError(f"a name is a str, not {type(name).__name__}")
+        policies = {"lru": _policy.EvictionPolicy.LRU, "s3-fifo": _policy.EvictionPolicy.S3_FIFO}
+        if policy not in policies:
+            raise ValueError(f'policy is "lru" or "s3-fifo", not {policy!r}')
+        options = _wit.Options(
+            default_ttl=_ttl(default_ttl),
+            max_size=_size(max_size_bytes),
+            max_items=_items(max_items),
+            removal_log_capacity=_U32_MAX if on_delete_callable else 0,
+        )
+        try:
+            handle = _named.open(name, options, policies[policy])
+        except Err as e:
+            _raise(e.value)
+        cache = cls(on_delete_callable=on_delete_callable, codec=codec, _handle=handle)
+        cache._fire()  # entries a shrunk limit evicted
+        return cache
+
+    @staticmethod
+    def names():
+        """The names of the caches opened by name, in the order first opened."""
+        return _named.names()
 
     @classmethod
     def restore(cls, data, on_delete_callable=None, codec=None):

@@ -407,3 +407,24 @@ def test_close():
     c.close()
     raises(ValueError, len, c)
     c.close()  # twice is harmless
+
+
+def test_open_by_name_returns_the_same_cache():
+    a = FaaSCacheDict.open("py-users", max_size_bytes="1M", codec=UTF8)
+    a["k"] = "v"
+    a.close()  # the handle, not the cache
+    b = FaaSCacheDict.open("py-users", max_size_bytes="1M", max_items=1, codec=UTF8)
+    assert b["k"] == "v"
+    b["k2"] = "w"
+    assert len(b) == 1  # the later open's item limit applies
+    assert "py-users" in FaaSCacheDict.names()
+
+
+def test_open_keeps_the_first_policy_and_rejects_bad_names():
+    a = FaaSCacheDict.open("py-s3", policy="s3-fifo", default_ttl=5)
+    b = FaaSCacheDict.open("py-s3")
+    assert b.default_ttl is None and a.default_ttl is None
+    for bad in ["", "a\x00b", "tab\t", "\x85", "x" * 256]:
+        raises(ValueError, FaaSCacheDict.open, bad)
+    raises(ValueError, FaaSCacheDict.open, "ok", policy="fifo")
+    raises(TypeError, FaaSCacheDict.open, 42)

@@ -125,6 +125,33 @@ impl Instance {
             .map(CacheId)
     }
 
+    /// The cache called `name` in this instance (`named.open`): created with `options` and
+    /// `policy` on the first open, returned with its entries (and `options`' limits and default
+    /// TTL applied) on a later one. Dropping its handle leaves the cache for the next open.
+    pub fn open(
+        &mut self,
+        name: &str,
+        options: &Options,
+        policy: EvictionPolicy,
+    ) -> Result<CacheId, CacheError> {
+        if !self.arguments_fit(name.len()) {
+            return Err(CacheError::OutOfMemory);
+        }
+        self.bindings
+            .faas_cache_named()
+            .call_open(&mut self.store, name, options, policy)
+            .unwrap_or_else(trapped("named.open"))
+            .map(CacheId)
+    }
+
+    /// The names of this instance's named caches, in the order first opened (`named.names`).
+    pub fn names(&mut self) -> Vec<String> {
+        self.bindings
+            .faas_cache_named()
+            .call_names(&mut self.store)
+            .unwrap_or_else(trapped("named.names"))
+    }
+
     /// The cache `id`, to call.
     pub fn cache(&mut self, id: CacheId) -> Cache<'_> {
         Cache::new(self, id)

@@ -15,6 +15,9 @@
 //! | `op=ttl&cache=C&key=K` | `get-ttl`: the seconds left, `never`, or 404 |
 //! | `op=instance` | how many requests this instance has served, this one included |
 //! | `op=tick` | `tick()`'s count |
+//! | `op=loop&key=K&n=N` | opens `items` (as `op=hit`), stores `K` (100 B) if absent, then `N` gets of it; the hits |
+//! | `op=fill&cache=C&max=SIZE&n=N&size=S[&from=F]` | opens `C` and sets keys `F`..`F+N` to `S`-byte values; the cache's bytes |
+//! | `op=nop` | nothing: no cache call at all (the no-cache baseline) |
 //! | `op=trap` | the instance traps |
 //!
 //! Values in the query are percent-decoded (so names can hold any byte). Invariant: nothing but
@@ -169,15 +172,19 @@ fn open(q: &Query, default_max: &str) -> Result<CacheDict, Reply> {
         .map_err(|e| Reply::status(409, describe(&e)))
 }
 
-fn hit(q: &Query) -> Reply {
-    let key = q.get("key").unwrap_or("k");
-    let options = Options {
+/// The options of the `items` cache that `op=hit` and `op=loop` use: 4 MiB, 60 s TTL.
+fn items_options() -> Options {
+    Options {
         default_ttl: Some(60.0),
         max_size: Some("4M".into()),
         max_items: None,
         removal_log_capacity: 0,
-    };
-    let cache = match named::open("items", &options, EvictionPolicy::Lru) {
+    }
+}
+
+fn hit(q: &Query) -> Reply {
+    let key = q.get("key").unwrap_or("k");
+    let cache = match named::open("items", &items_options(), EvictionPolicy::Lru) {
         Ok(cache) => cache,
         Err(e) => return Reply::status(409, describe(&e)),
     };
@@ -259,6 +266,34 @@ fn answer(path_with_query: &str) -> Reply {
         },
         "instance" => Reply::ok(SERVED.with(|s| s.get()).to_string()),
         "tick" => Reply::ok(tick().to_string()),
+        "loop" => {
+            let key = q.get("key").unwrap_or("k");
+            let n: u64 = q.get("n").and_then(|n| n.parse().ok()).unwrap_or(0);
+            match named::open("items", &items_options(), EvictionPolicy::Lru) {
+                Ok(cache) => {
+                    if !cache.contains(key) {
+                        let _ = cache.set(key, &[b'v'; 100]);
+                    }
+                    let hits = (0..n).filter(|_| cache.get(key).is_some()).count();
+                    Reply::ok(hits.to_string())
+                }
+                Err(e) => Reply::status(409, describe(&e)),
+            }
+        }
+        "fill" => match open(&q, "1M") {
+            Ok(cache) => {
+                let n: u64 = q.get("n").and_then(|n| n.parse().ok()).unwrap_or(0);
+                let from: u64 = q.get("from").and_then(|n| n.parse().ok()).unwrap_or(0);
+                let size: usize = q.get("size").and_then(|n| n.parse().ok()).unwrap_or(100);
+                let value = vec![b'f'; size];
+                for i in from..from + n {
+                    let _ = cache.set(&format!("fill-{i}"), &value);
+                }
+                Reply::ok(cache.byte_size().to_string())
+            }
+            Err(reply) => reply,
+        },
+        "nop" => Reply::ok("nop"),
         "trap" => panic!("asked to trap"),
         other => Reply::status(400, format!("unknown op {other:?}")),
     };

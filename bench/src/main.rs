@@ -364,10 +364,14 @@ fn main() {
             let readme = std::fs::read_to_string(&readme_path).map_err(|e| e.to_string())?;
             let updated = headline::with_table(&readme, &results)
                 .ok_or("README.md has no figures markers")?;
-            let updated = reliability::with_table(&updated, &reliability::load(&root())?)
-                .ok_or("README.md has no reliability markers")?;
             std::fs::write(&readme_path, updated).map_err(|e| e.to_string())?;
             eprintln!("wrote the headline figures into {}", readme_path.display());
+            let doc_path = root().join(reliability::DOC);
+            let doc = std::fs::read_to_string(&doc_path).map_err(|e| e.to_string())?;
+            let updated = reliability::with_table(&doc, &reliability::load(&root())?)
+                .ok_or("docs/reliability.md has no reliability markers")?;
+            std::fs::write(&doc_path, updated).map_err(|e| e.to_string())?;
+            eprintln!("wrote the reliability table into {}", doc_path.display());
         }
         let missed = report::targets(&results)
             .into_iter()

@@ -203,7 +203,8 @@ fn test(extra: &[String]) -> Result<(), String> {
     run(cmd)?;
     let mut doc = cargo();
     // The core's doc tests, the host crate's (its README, and the repository README's Rust
-    // blocks: the 10-line example compiles and runs) and the guest allocator's.
+    // blocks: the 10-line examples compile, and the host crate's runs), the provider's and the
+    // guest allocator's.
     doc.args([
         "test",
         "--doc",
@@ -211,6 +212,8 @@ fn test(extra: &[String]) -> Result<(), String> {
         "faas-cache",
         "--package",
         "faas-cache-host",
+        "--package",
+        "faas-cache-provider",
         "--package",
         "faas-guest-alloc",
     ]);
@@ -243,7 +246,19 @@ fn spin_test() -> Result<(), String> {
     python_guests()?;
     let mut host = cargo();
     host.args(["test", "--manifest-path", SPIN_HOST_MANIFEST]);
-    run(host)
+    run(host)?;
+    // The same Rust app under faas-cache-serve: the host provides the cache it opens by name.
+    let mut served = cargo();
+    served.args([
+        "test",
+        "--package",
+        "faas-cache-serve",
+        "--test",
+        "spin_app",
+        "--",
+        "--ignored",
+    ]);
+    run(served)
 }
 
 /// The Python guests, into `target/python/`: the package's test guest (`python/tests`) and the

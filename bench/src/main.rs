@@ -8,12 +8,15 @@
 //! 5. cold start: compile, `InstancePre`, first call, restore (`coldstart`);
 //! 6. the Python original and `cachetools` (`python`);
 //! 7. the `faas:kv-l1` tier in front of a real Redis (`kv`; needs `redis-server`);
-//! 8. hit ratio of both eviction policies, `moka`, `quick_cache` and libCacheSim (`hit`).
+//! 8. hit ratio of both eviction policies, `moka`, `quick_cache` and libCacheSim (`hit`);
+//! 9. the Python guests (`pyguest`);
+//! 11. caches that outlive the instance: `faas-cache-serve` against the composed component
+//!     (`serve`; its memory part spawns the built `faas-cache-serve` binary).
 //!
 //! Flags: `--quick` (a smoke run into `target/bench-quick/`), `--skip-python`, `--report-only`
 //! (rebuild the report from `results.json` without measuring), `--only native,boundary,memory,
-//! cold,python,kv,hit` (measure those sections again and keep the others from `results.json`) and
-//! `--sizes 1000,1000000` (other native sizes, for investigation).
+//! cold,python,kv,hit,pyguest,serve` (measure those sections again and keep the others from
+//! `results.json`) and `--sizes 1000,1000000` (other native sizes, for investigation).
 
 mod boundary;
 mod coldstart;
@@ -31,6 +34,7 @@ mod pyguest;
 mod python;
 mod reliability;
 mod report;
+mod serve;
 
 use faas_cache_bench::{subjects, workload};
 
@@ -96,6 +100,9 @@ pub struct Results {
     /// Section 9: the Python guests (`None`: not measured).
     #[serde(default)]
     pub python_guest: Option<pyguest::PyGuest>,
+    /// Section 11: caches that outlive the instance (`None`: not measured).
+    #[serde(default)]
+    pub serve: Option<serve::Serve>,
 }
 
 /// How much each section measures.
@@ -111,6 +118,7 @@ struct Scale {
     instances: usize,
     kv_ops: usize,
     hit: hitratio::Plan,
+    serve: serve::Plan,
 }
 
 const FULL: Scale = Scale {
@@ -128,6 +136,19 @@ const FULL: Scale = Scale {
         objects: 100_000,
         requests: 1_000_000,
     },
+    serve: serve::Plan {
+        keys: 20_000,
+        requests: 20_000,
+        loop_gets: 200_000,
+        loop_runs: 9,
+        clients: 16,
+        seconds: 3.0,
+        throughput_runs: 2,
+        lock_ops: 1_000_000,
+        lock_runs: 5,
+        fill_bytes: 3 * (64 << 20),
+        debug_binary: false,
+    },
 };
 
 const QUICK: Scale = Scale {
@@ -144,6 +165,19 @@ const QUICK: Scale = Scale {
     hit: hitratio::Plan {
         objects: 20_000,
         requests: 100_000,
+    },
+    serve: serve::Plan {
+        keys: 1_000,
+        requests: 1_000,
+        loop_gets: 20_000,
+        loop_runs: 3,
+        clients: 16,
+        seconds: 0.3,
+        throughput_runs: 1,
+        lock_ops: 50_000,
+        lock_runs: 2,
+        fill_bytes: 16 << 20,
+        debug_binary: true,
     },
 };
 
@@ -288,6 +322,17 @@ fn measure_all(
             }
         }
     };
+    let serve = if !wanted("serve") {
+        previous.as_ref().and_then(|r| r.serve.clone())
+    } else {
+        match serve::run(&root(), &scale.serve) {
+            Ok(figures) => Some(figures),
+            Err(e) => {
+                eprintln!("bench: SKIPPED section 11 (faas-cache-serve): {e}");
+                None
+            }
+        }
+    };
     // The report's time is the measuring time of every section it shows.
     let minutes = start.elapsed().as_secs_f64() / 60.0 + earlier_minutes;
     let results = Results {
@@ -302,6 +347,7 @@ fn measure_all(
         libcachesim,
         component_bytes: Some(faas_cache_host::COMPONENT.len() as u64),
         python_guest,
+        serve,
     };
     Ok(results)
 }

@@ -37,7 +37,7 @@ pub struct Router {
 impl Router {
     /// A router over `apps`.
     pub fn new(mut apps: Vec<App>) -> Router {
-        apps.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        apps.sort_by_key(|app| std::cmp::Reverse(app.prefix.len()));
         Router { apps }
     }
 

@@ -6,6 +6,7 @@ wasmtime::component::bindgen!({
     path: "../../wit",
     world: "faas:cache/imports",
     imports: { default: trappable },
+    additional_derives: [PartialEq],
     with: {
         "faas:cache/cache.cache-dict": crate::view::CacheDictHandle,
     },

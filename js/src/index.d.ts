@@ -1,4 +1,15 @@
 // Types of the faas-cache JavaScript wrapper (src/index.js).
+//
+// They type-check with "lib": ["es2022"] and need no DOM and no "esnext.disposable": the global
+// augmentation below declares `Symbol.dispose` itself. It merges with the same declaration in
+// lib.esnext.disposable.d.ts and @types/node when those are present.
+
+declare global {
+  interface SymbolConstructor {
+    /** The key of `[Symbol.dispose]()` (explicit resource management; Node 20.4+ defines it). */
+    readonly dispose: unique symbol;
+  }
+}
 
 /** Why an entry left the cache ("replaced": overwritten, only for `onDelete(f, { replaced: true })`). */
 export type RemovalCause =
@@ -20,7 +31,12 @@ export interface FaaSCacheOptions<E extends 'bytes' | 'utf8' = 'bytes'> {
   maxItems?: number;
   /** TTL in seconds of entries written without an explicit expiry. */
   defaultTtl?: number;
-  /** How many removal records to keep for `onDelete` between calls (default 1024). */
+  /**
+   * How many removal records the removal log keeps for `onDelete` (default 1024). Only a cache
+   * with an `onDelete` listener drains it; without one, each removal past this many drops the
+   * oldest record, counted in `Stats.removalsDropped`. With a byte limit, the records' keys and
+   * values together are also kept within it.
+   */
   removalLogCapacity?: number;
   /** What reads return: Uint8Array ("bytes", default) or strings decoded as UTF-8 ("utf8"). */
   encoding?: E;
@@ -136,18 +152,44 @@ export function wasmMemoryBytes(): number;
 /** Replaces the clock (milliseconds since the epoch) every cache reads; null restores Date.now. */
 export function setClock(nowMillis: (() => number) | null): void;
 
+/**
+ * Every `FaaSCacheError.code` the wrapper throws: the WIT `cache-error` cases, and "disposed" for
+ * a call on a cache after `[Symbol.dispose]()`.
+ */
+export type FaaSCacheErrorCode =
+  | 'data-too-large'
+  | 'invalid-argument'
+  | 'key-not-found'
+  | 'corrupt-snapshot'
+  | 'out-of-memory'
+  | 'disposed';
+
 export class FaaSCacheError extends Error {
-  readonly code: 'data-too-large' | 'invalid-argument' | 'key-not-found' | 'corrupt-snapshot' | 'out-of-memory';
+  constructor(code: FaaSCacheErrorCode, message: string);
+  readonly code: FaaSCacheErrorCode;
   /** For a failed `setMany`: the first entry not written. */
   index?: number;
 }
 export class DataTooLarge extends FaaSCacheError {
+  constructor(entryBytes: bigint, availableBytes: bigint);
+  readonly code: 'data-too-large';
   readonly entryBytes: number;
   readonly availableBytes: number;
 }
-export class InvalidArgument extends FaaSCacheError {}
+export class InvalidArgument extends FaaSCacheError {
+  constructor(message: string);
+  readonly code: 'invalid-argument';
+}
 export class KeyNotFound extends FaaSCacheError {
+  constructor(key?: string);
+  readonly code: 'key-not-found';
   readonly key?: string;
 }
-export class CorruptSnapshot extends FaaSCacheError {}
-export class OutOfMemory extends FaaSCacheError {}
+export class CorruptSnapshot extends FaaSCacheError {
+  constructor(message: string);
+  readonly code: 'corrupt-snapshot';
+}
+export class OutOfMemory extends FaaSCacheError {
+  constructor();
+  readonly code: 'out-of-memory';
+}

@@ -111,10 +111,11 @@ impl Scope {
     }
 
     /// `named.open`: the cache called `name`, created with `config` on first open, or updated
-    /// by it ([`Cache::reopen`]). Checks the name, the settings, the ceiling and the cap on
-    /// names before it changes anything.
+    /// by it ([`Cache::reopen`]). Checks the name and the settings (`invalid-argument`), then
+    /// the ceiling and the cap on names (`out-of-memory`), before it changes anything.
     pub fn open(&self, name: &str, config: Config) -> Result<SharedCache, CacheError> {
         check_name(name)?;
+        config.validate()?;
         let mut names = lock(&self.0.names);
         let limit = self.fits(&names, name, config.max_size_bytes)?;
         if let Some(named) = names.get_mut(name) {

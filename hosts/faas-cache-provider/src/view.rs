@@ -119,9 +119,9 @@ impl<'a> CacheView<'a> {
         &mut self,
         config: Config,
     ) -> wasmtime::Result<Result<Resource<CacheDictHandle>, CacheError>> {
-        let made = self
-            .ctx
-            .own_fits(config.max_size_bytes, None)
+        let made = config
+            .validate()
+            .and_then(|()| self.ctx.own_fits(config.max_size_bytes, None))
             .and_then(|()| {
                 Cache::with_clock_and_seed(config, self.ctx.scope.clock().clone(), random_seed())
             });

@@ -65,7 +65,8 @@ impl Config {
         Ok(self)
     }
 
-    pub(crate) fn validate(&self) -> Result<(), CacheError> {
+    /// `Ok` when every setting is valid; otherwise `invalid-argument` naming the first bad one.
+    pub fn validate(&self) -> Result<(), CacheError> {
         if let Some(ttl) = self.default_ttl {
             validate_ttl("default-ttl", ttl)?;
         }

@@ -357,9 +357,11 @@ export class FaaSCacheDict {
    * @param {string} key
    */
   get(key) {
-    const value = this.#live().get(checkKey(key));
+    const dict = this.#live();
+    // utf8: the glue decodes the value straight from guest memory (no copy of the bytes).
+    const value = this.#encoding === 'utf8' ? dict.getUtf8(checkKey(key)) : dict.get(checkKey(key));
     if (this.#listeners.size !== 0) this.#notify();
-    return value === undefined ? undefined : this.#decode(value);
+    return value;
   }
 
   /**
@@ -367,8 +369,8 @@ export class FaaSCacheDict {
    * @param {string} key
    */
   peek(key) {
-    const value = this.#live().peek(checkKey(key));
-    return value === undefined ? undefined : this.#decode(value);
+    const dict = this.#live();
+    return this.#encoding === 'utf8' ? dict.peekUtf8(checkKey(key)) : dict.peek(checkKey(key));
   }
 
   /**
@@ -640,9 +642,10 @@ export class FaaSCacheDict {
    */
   getMany(keys) {
     for (const key of keys) checkKey(key);
-    const values = this.#live().getMany(keys);
+    const dict = this.#live();
+    const values = this.#encoding === 'utf8' ? dict.getManyUtf8(keys) : dict.getMany(keys);
     if (this.#listeners.size !== 0) this.#notify();
-    return values.map((/** @type {Uint8Array | undefined} */ v) => (v === undefined ? undefined : this.#decode(v)));
+    return values;
   }
 
   /**

@@ -258,7 +258,10 @@ def test_byte_budget_evicts_lru():
     before = len(c)
     c.change_byte_size("1K")  # shrinking evicts at once, LRU first
     assert len(c) < before and c.get_byte_size() <= 1024 and c.keys()[-1] == "k99"
-    assert len(hook.calls) == 100 - len(c)
+    # The removal log keeps its records within the cache's byte limit (cache.wit): this one call
+    # evicted more than 1K of records, so the oldest were dropped and counted, never lost.
+    dropped = c.stats().removals_dropped
+    assert dropped > 0 and len(hook.calls) + dropped == 100 - len(c)
 
 
 def test_data_too_large():

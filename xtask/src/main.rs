@@ -420,6 +420,13 @@ fn js_bench(extra: &[String]) -> Result<(), String> {
 fn bench(extra: &[String]) -> Result<(), String> {
     ensure_wasm_target()?;
     let smoke = extra.iter().any(|a| a == "--smoke");
+    // Section 11 spawns the faas-cache-serve binary of the same profile.
+    let mut serve = cargo();
+    serve.args(["build", "--package", "faas-cache-serve"]);
+    if !smoke {
+        serve.arg("--release");
+    }
+    run(serve)?;
     let mut cmd = cargo();
     cmd.args(["run", "--package", "faas-cache-bench"]);
     if !smoke {

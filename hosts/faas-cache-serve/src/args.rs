@@ -1,7 +1,6 @@
 //! The command line. Invariant: every option the spec names is here with its default;
 //! values are checked when parsed, so a bad one fails before anything starts.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
@@ -21,9 +20,10 @@ pub struct Args {
     #[arg(long = "app", value_name = "PREFIX=APP.wasm", value_parser = parse_app)]
     pub apps: Vec<(String, PathBuf)>,
 
-    /// The address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: SocketAddr,
+    /// The address to listen on, HOST:PORT (a name such as `localhost` is resolved; port 0
+    /// picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
+    pub addr: String,
 
     /// Requests an instance serves, one at a time, before it is dropped (1: a fresh instance
     /// per request).
@@ -76,6 +76,13 @@ fn parse_app(s: &str) -> Result<(String, PathBuf), String> {
         return Err(format!("`{s}`: no file after `=`"));
     }
     Ok((prefix.to_owned(), PathBuf::from(path)))
+}
+
+fn parse_addr(s: &str) -> Result<String, String> {
+    match s.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(s.to_owned()),
+        _ => Err(format!("`{s}`: expected HOST:PORT")),
+    }
 }
 
 fn parse_ceiling(s: &str) -> Result<u64, String> {

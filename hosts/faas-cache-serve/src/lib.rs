@@ -191,7 +191,7 @@ pub async fn run(args: Args) -> wasmtime::Result<()> {
     };
 
     let stop = shutdown_signal().context("cannot listen for SIGINT/SIGTERM")?;
-    let listener = tokio::net::TcpListener::bind(args.addr)
+    let listener = tokio::net::TcpListener::bind(args.addr.as_str())
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
     let bound = listener.local_addr()?;

@@ -1,6 +1,6 @@
 //! Section 9 of the report: Python guests (componentize-py). The figures come from the Spin
-//! stand-in host's `python-figures` binary (`hosts/spin-host`, a workspace of its own, since it
-//! needs wasmtime with WASI), which this module runs and whose one line of JSON it keeps.
+//! stand-in host's `python-figures` binary (`hosts/spin-host`, which runs it in wasmtime with
+//! WASI), which this module runs and whose one line of JSON it keeps.
 //! Invariant: nothing here measures; it only runs that binary and renders what it printed.
 
 use std::fmt::Write as _;
@@ -37,8 +37,8 @@ pub fn run(root: &Path) -> Result<PyGuest, String> {
         .args([
             "run",
             "--quiet",
-            "--manifest-path",
-            "hosts/spin-host/Cargo.toml",
+            "--package",
+            "spin-cache-host",
             "--bin",
             "python-figures",
         ])

@@ -14,7 +14,7 @@
 //!   missing.
 //!   Finally the Spin examples and the Python package: the Rust app (`examples/spin-app`) is built
 //!   for `wasm32-wasip2` and the Python guests by componentize-py (installed from PyPI into a venv
-//!   under `target/`); the Spin stand-in host (`hosts/spin-host`, a workspace of its own) composes
+//!   under `target/`); the Spin stand-in host (`hosts/spin-host`, a member of this workspace) composes
 //!   each app with the cache by wac and serves it over real HTTP by wasmtime, and runs the Python
 //!   package's tests inside a componentized Python guest.
 //! - `bench`: the performance report (`bench/`): native peers, the wasmtime boundary, scaling,
@@ -231,7 +231,9 @@ fn test(extra: &[String]) -> Result<(), String> {
 }
 
 const SPIN_MANIFEST: &str = "examples/spin-app/Cargo.toml";
-const SPIN_HOST_MANIFEST: &str = "hosts/spin-host/Cargo.toml";
+/// The Spin stand-in host: a member of this workspace, not a default one (its tests need the
+/// Spin apps and the Python guests built first).
+const SPIN_HOST_PACKAGE: &str = "spin-cache-host";
 const SPIN_TARGET: &str = "wasm32-wasip2";
 
 /// The Spin examples and the Python package: builds the Rust app for wasm32-wasip2 and the
@@ -245,7 +247,7 @@ fn spin_test() -> Result<(), String> {
     run(app)?;
     python_guests()?;
     let mut host = cargo();
-    host.args(["test", "--manifest-path", SPIN_HOST_MANIFEST]);
+    host.args(["test", "--package", SPIN_HOST_PACKAGE]);
     run(host)?;
     // The same Rust app under faas-cache-serve: the host provides the cache it opens by name.
     let mut served = cargo();
@@ -582,24 +584,23 @@ fn lint() -> Result<(), String> {
     ]);
     guest.args(["--target", WASM_TARGET, "--", "-D", "warnings"]);
     run(guest)?;
-    // The Spin example's own workspace: formatting, its host and its wasm32-wasip2 app.
-    ensure_target(SPIN_TARGET)?;
-    for manifest in [SPIN_MANIFEST, SPIN_HOST_MANIFEST] {
-        let mut spin_fmt = cargo();
-        spin_fmt.args(["fmt", "--all", "--check", "--manifest-path", manifest]);
-        run(spin_fmt)?;
-    }
+    // The Spin stand-in host (a member, not a default one), then the Spin example's own
+    // workspace: formatting and its wasm32-wasip2 app.
     let mut spin_host = cargo();
     spin_host.args([
         "clippy",
-        "--manifest-path",
-        SPIN_HOST_MANIFEST,
+        "--package",
+        SPIN_HOST_PACKAGE,
         "--all-targets",
         "--",
         "-D",
         "warnings",
     ]);
     run(spin_host)?;
+    ensure_target(SPIN_TARGET)?;
+    let mut spin_fmt = cargo();
+    spin_fmt.args(["fmt", "--all", "--check", "--manifest-path", SPIN_MANIFEST]);
+    run(spin_fmt)?;
     let mut app = spin_app("clippy");
     app.args(["--", "-D", "warnings"]);
     run(app)

@@ -30,7 +30,6 @@ use faas_cache::{Cache, Config};
 use faas_cache_provider::{Scope, ScopeLimits};
 use faas_cache_serve::{engine, linker, serve_until, App, Reuse, Router};
 use serde::{Deserialize, Serialize};
-use wac_graph::{plug, types::Package, CompositionGraph, EncodeOptions};
 use wasmtime::component::Component;
 
 use crate::measure::Sample;
@@ -160,17 +159,10 @@ fn err(e: impl std::fmt::Display) -> String {
     format!("{e:#}")
 }
 
-/// Plugs the cache component into the app's `faas:cache` imports, as `hosts/spin-host` does.
+/// Plugs the cache component into the app's `faas:cache` imports, as Spin does
+/// (`hosts/spin-host`'s `compose`, with `wac-graph`).
 fn compose(app: &[u8], dependency: &[u8]) -> Result<Vec<u8>, String> {
-    let mut graph = CompositionGraph::new();
-    let app = Package::from_bytes("spin:app", None, app.to_vec(), graph.types_mut())
-        .map_err(|e| format!("the app: {e:#}"))?;
-    let app = graph.register_package(app).map_err(err)?;
-    let dep = Package::from_bytes("faas:cache", None, dependency.to_vec(), graph.types_mut())
-        .map_err(|e| format!("the dependency: {e:#}"))?;
-    let dep = graph.register_package(dep).map_err(err)?;
-    plug(&mut graph, vec![dep], app).map_err(err)?;
-    graph.encode(EncodeOptions::default()).map_err(err)
+    spin_cache_host::compose(app, dependency).map_err(err)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -839,28 +831,19 @@ pub fn run(root: &Path, plan: &Plan) -> Result<Serve, String> {
     )?;
     let composed = Component::new(&engine, composed)
         .map_err(|e| format!("compile the composed app: {e:#}"))?;
-    let fresh = Reuse {
-        max_requests: 1,
-        idle_timeout: Duration::from_secs(1),
-    };
+    let fresh = Reuse::one_at_a_time(1, Duration::from_secs(1));
     let apps = [
         (COMPOSED_FRESH.0, &composed, fresh),
         (
             COMPOSED_REUSE.0,
             &composed,
-            Reuse {
-                max_requests: 128,
-                idle_timeout: Duration::from_secs(1),
-            },
+            Reuse::one_at_a_time(128, Duration::from_secs(1)),
         ),
         (PROVIDED.0, &app, fresh),
         (
             CEILING.0,
             &composed,
-            Reuse {
-                max_requests: usize::MAX,
-                idle_timeout: CEILING_IDLE,
-            },
+            Reuse::one_at_a_time(usize::MAX, CEILING_IDLE),
         ),
     ]
     .into_iter()
@@ -872,6 +855,7 @@ pub fn run(root: &Path, plan: &Plan) -> Result<Serve, String> {
             component,
             Scope::new(ScopeLimits::default()),
             reuse,
+            None,
         )
         .map_err(|e| format!("{prefix}: {e:#}"))
     })

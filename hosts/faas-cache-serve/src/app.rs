@@ -1,11 +1,13 @@
 //! One served app: its component, compiled once, its scope of named caches, and the
-//! `ProxyHandler` that runs its instances with the reuse the command line asks for. Invariant:
-//! every instance of the app gets a store whose cache ctx shares the app's one scope, and
-//! nothing of one app's store reaches another app.
+//! `ProxyHandler` that runs its instances with the reuse asked for (the command line's, or Spin's
+//! for the Spin stand-in host, which serves through this module too). Invariant: every instance
+//! of the app gets a store whose cache ctx shares the app's one scope, and nothing of one app's
+//! store reaches another app.
 
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -13,7 +15,7 @@ use faas_cache_provider::{CacheCtx, CacheView, Scope};
 use wasmtime::component::{Component, GuestTaskId, Linker, ResourceTable};
 use wasmtime::error::Context as _;
 use wasmtime::{Engine, Store, StoreContextMut};
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{HostWallClock, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::handler::{
     HandlerState, Instance, ProxyHandler, ProxyPre, ShouldAccept, WorkerExpiration, WorkerState,
     WorkerStatus,
@@ -23,10 +25,56 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 /// How instances are reused.
 #[derive(Clone, Copy, Debug)]
 pub struct Reuse {
-    /// Requests one instance serves, one at a time, before it is dropped.
+    /// Requests one instance serves before it is dropped.
     pub max_requests: usize,
+    /// Requests one instance serves at the same time (WASIp3 apps; a WASIp2 one takes one).
+    pub max_concurrent: usize,
     /// An idle instance is dropped after this long.
     pub idle_timeout: Duration,
+}
+
+impl Reuse {
+    /// Up to `max_requests` requests, one at a time (`faas-cache-serve --reuse`).
+    pub fn one_at_a_time(max_requests: usize, idle_timeout: Duration) -> Reuse {
+        Reuse {
+            max_requests,
+            max_concurrent: 1,
+            idle_timeout,
+        }
+    }
+}
+
+impl Default for Reuse {
+    /// What `wasmtime serve` and Spin do with a WASIp3 app: 128 requests, 16 at once, 1 s idle.
+    fn default() -> Self {
+        Reuse {
+            max_requests: 128,
+            max_concurrent: 16,
+            idle_timeout: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A wall clock every instance of an app reads instead of the machine's (a simulated one, in
+/// tests); clones share it.
+#[derive(Clone)]
+pub struct WallClock(Arc<dyn HostWallClock + Sync>);
+
+impl WallClock {
+    /// `clock` as the instances' `wasi:clocks/wall-clock`.
+    pub fn new(clock: impl HostWallClock + Sync + 'static) -> WallClock {
+        WallClock(Arc::new(clock))
+    }
+}
+
+impl HostWallClock for WallClock {
+    fn resolution(&self) -> Duration {
+        self.0.resolution()
+    }
+
+    fn now(&self) -> Duration {
+        self.0.now()
+    }
 }
 
 /// Per-instance state: WASI, WASI HTTP and the cache provider's ctx over one resource table.
@@ -39,9 +87,14 @@ pub struct Host {
 }
 
 impl Host {
-    fn new(scope: Scope) -> Host {
+    /// A new instance's state: stdout and stderr inherited, its caches in `scope`, `wall_clock`
+    /// (if any) as its WASI wall clock.
+    pub fn new(scope: Scope, wall_clock: Option<&WallClock>) -> Host {
         let mut wasi = WasiCtx::builder();
         wasi.inherit_stdout().inherit_stderr();
+        if let Some(clock) = wall_clock {
+            wasi.wall_clock(clock.clone());
+        }
         Host {
             table: ResourceTable::new(),
             wasi: wasi.build(),
@@ -145,7 +198,7 @@ impl WorkerExpiration for Expiry {
 
 /// How many requests an instance takes.
 pub struct Worker {
-    max_requests: usize,
+    reuse: Reuse,
 }
 
 impl WorkerState for Worker {
@@ -153,9 +206,9 @@ impl WorkerState for Worker {
     type RequestData = ();
 
     fn should_accept_request(&self, concurrent: usize, total: usize) -> ShouldAccept {
-        if total >= self.max_requests {
+        if total >= self.reuse.max_requests {
             ShouldAccept::Never
-        } else if concurrent >= 1 {
+        } else if concurrent >= self.reuse.max_concurrent {
             ShouldAccept::No
         } else {
             ShouldAccept::Yes
@@ -187,6 +240,7 @@ pub struct AppState {
     pre: ProxyPre<Host>,
     scope: Scope,
     reuse: Reuse,
+    wall_clock: Option<WallClock>,
 }
 
 impl HandlerState for AppState {
@@ -195,7 +249,8 @@ impl HandlerState for AppState {
     type WorkerState = Worker;
 
     async fn instantiate(&self) -> wasmtime::Result<Instance<Host, Expiry, Worker>> {
-        let mut store = Store::new(&self.engine, Host::new(self.scope.clone()));
+        let host = Host::new(self.scope.clone(), self.wall_clock.as_ref());
+        let mut store = Store::new(&self.engine, host);
         let proxy = self.pre.instantiate_async(&mut store).await?;
         Ok(Instance {
             store,
@@ -205,9 +260,7 @@ impl HandlerState for AppState {
                 idle_timeout: self.reuse.idle_timeout,
                 sleep: Box::pin(tokio::time::sleep(Duration::MAX / 4)),
             },
-            state: Worker {
-                max_requests: self.reuse.max_requests,
-            },
+            state: Worker { reuse: self.reuse },
         })
     }
 }
@@ -231,11 +284,12 @@ impl App {
     ) -> wasmtime::Result<App> {
         let component = Component::from_file(engine, path)
             .with_context(|| format!("cannot load the app {}", path.display()))?;
-        App::from_component(engine, linker, prefix, &component, scope, reuse)
+        App::from_component(engine, linker, prefix, &component, scope, reuse, None)
             .with_context(|| format!("the app {}", path.display()))
     }
 
-    /// [`App::load`] for a compiled component.
+    /// [`App::load`] for a compiled component, with `wall_clock` (if any) as its instances'
+    /// WASI wall clock.
     pub fn from_component(
         engine: &Engine,
         linker: &Linker<Host>,
@@ -243,6 +297,7 @@ impl App {
         component: &Component,
         scope: Scope,
         reuse: Reuse,
+        wall_clock: Option<WallClock>,
     ) -> wasmtime::Result<App> {
         let pre = linker.instantiate_pre(component)?;
         let pre = match wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
@@ -258,6 +313,7 @@ impl App {
             pre,
             scope: scope.clone(),
             reuse,
+            wall_clock,
         });
         Ok(App {
             prefix,

@@ -25,7 +25,7 @@ use http_body_util::BodyExt;
 use hyper::body::Bytes;
 use wasmtime::error::Context as _;
 
-pub use app::{engine, linker, App, Host, Reuse};
+pub use app::{engine, linker, App, Host, Reuse, WallClock};
 pub use args::Args;
 use faas_cache_provider::{Scope, ScopeLimits};
 
@@ -162,10 +162,10 @@ pub async fn run(args: Args) -> wasmtime::Result<()> {
         ceiling: Some(args.ceiling),
         max_names: Some(args.max_names as usize),
     };
-    let reuse = Reuse {
-        max_requests: usize::try_from(args.reuse).unwrap_or(usize::MAX),
-        idle_timeout: Duration::from_secs_f64(args.idle_timeout),
-    };
+    let reuse = Reuse::one_at_a_time(
+        usize::try_from(args.reuse).unwrap_or(usize::MAX),
+        Duration::from_secs_f64(args.idle_timeout),
+    );
     let engine = engine()?;
     let linker = linker(&engine)?;
     let mut loaded = Vec::new();

@@ -152,7 +152,8 @@ fn model_stats(s: faas_cache::Stats) -> Stats {
     }
 }
 
-fn key(rng: &mut impl Choices) -> String {
+/// A key: mostly one of 24 short ones, some empty, 300 bytes long, non-ASCII or holding NUL.
+pub fn key(rng: &mut impl Choices) -> String {
     match rng.below(40) {
         0 => String::new(),
         1 => "k".repeat(300),
@@ -164,7 +165,7 @@ fn key(rng: &mut impl Choices) -> String {
 
 /// A value: mostly small, some of a few KiB; `big` (under a memory cap) makes them 100 times
 /// larger (up to 600 KiB), so that the cap binds.
-fn value(rng: &mut impl Choices, big: bool) -> Vec<u8> {
+pub fn value(rng: &mut impl Choices, big: bool) -> Vec<u8> {
     let len = match rng.below(20) {
         0 => 0,
         1 => 3000 + rng.below(3000) as usize,
@@ -173,7 +174,8 @@ fn value(rng: &mut impl Choices, big: bool) -> Vec<u8> {
     vec![rng.below(256) as u8; len]
 }
 
-fn seconds(rng: &mut impl Choices) -> f64 {
+/// A TTL or a clock offset in seconds, hostile ones included (negative, NaN, infinite, 1e300).
+pub fn seconds(rng: &mut impl Choices) -> f64 {
     match rng.below(12) {
         0 => -1.0,
         1 => f64::NAN,
@@ -185,7 +187,8 @@ fn seconds(rng: &mut impl Choices) -> f64 {
     }
 }
 
-fn size(rng: &mut impl Choices) -> Option<String> {
+/// A byte limit as `change-byte-size` takes it, bad ones included.
+pub fn size(rng: &mut impl Choices) -> Option<String> {
     match rng.below(8) {
         0 => None,
         1 => Some("garbage".into()),

@@ -6,6 +6,7 @@
 //! `FAAS_PROVIDER_DIFF_SEQUENCES` runs more sequences (default 1,000).
 
 use faas_cache::{Cache, Config, EvictionPolicy as CorePolicy, ManualClock};
+use faas_cache_host_test::differential::{key, seconds, size, Choices, SplitMix};
 use faas_cache_provider::bindings::faas::cache::cache::{
     BatchError, CacheError, Expiry, Host as _, HostCacheDict as _, Options,
 };
@@ -15,57 +16,9 @@ use faas_cache_provider::{
 };
 use wasmtime::component::{Resource, ResourceTable};
 
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n
-    }
-}
-
-fn key(rng: &mut SplitMix) -> String {
-    match rng.below(40) {
-        0 => String::new(),
-        1 => "k".repeat(300),
-        2 => "ключ-🔑".into(),
-        3 => "\0nul".into(),
-        n => format!("key-{}", n % 24),
-    }
-}
-
+/// A value: mostly small, some of a few KiB (the driver's values, without the memory cap).
 fn value(rng: &mut SplitMix) -> Vec<u8> {
-    let len = match rng.below(20) {
-        0 => 0,
-        1 => 3000 + rng.below(3000) as usize,
-        _ => rng.below(300) as usize,
-    };
-    vec![rng.below(256) as u8; len]
-}
-
-fn seconds(rng: &mut SplitMix) -> f64 {
-    match rng.below(12) {
-        0 => -1.0,
-        1 => f64::NAN,
-        2 => f64::INFINITY,
-        3 => 0.0,
-        4 => 1e-9,
-        5 => 1e300,
-        n => (n as f64) * 0.75,
-    }
-}
-
-fn size(rng: &mut SplitMix) -> Option<String> {
-    match rng.below(8) {
-        0 => None,
-        1 => Some("garbage".into()),
-        2 => Some("0".into()),
-        3 => Some("1".into()),
-        n => Some(format!("{}K", 2 * n)),
-    }
+    faas_cache_host_test::differential::value(rng, false)
 }
 
 fn core_error(e: faas_cache::CacheError) -> CacheError {

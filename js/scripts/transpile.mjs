@@ -118,7 +118,10 @@ glue = glue.replace(
 const markUntransferable = (() => {
   try {
     const builtin = globalThis.process?.getBuiltinModule;
-    return typeof builtin === 'function' ? builtin('node:worker_threads')?.markAsUntransferable : undefined;
+    const mark = typeof builtin === 'function' ? builtin('node:worker_threads')?.markAsUntransferable : undefined;
+    if (typeof mark !== 'function') return undefined;
+    mark(new ArrayBuffer(8));
+    return mark;
   } catch {
     return undefined;
   }
@@ -196,8 +199,8 @@ patch(
 );
 
 // 5. The clock import (read on each access to an entry with an expiry): jco converts the
-//    \`{ seconds: bigint }\` record \`now()\` returns with two more BigInt operations, ~100 ns in all;
-//    \`writeNow\` (src/imports/wall-clock.js) writes the same record from plain numbers.
+//    `{ seconds: bigint }` record `now()` returns with two more BigInt operations, ~100 ns in all;
+//    `writeNow` (src/imports/wall-clock.js) writes the same record from plain numbers.
 patch(
   'clock import',
   /(function trampoline\d+\(arg0\) \{\n)  const ret = now\(\);\n  var \{seconds: (\w+), nanoseconds: (\w+) \} = ret;\n  dataView\(memory0\)\.setBigInt64\(arg0 \+ 0, toUint64\(\2\), true\);\n  dataView\(memory0\)\.setInt32\(arg0 \+ 8, toUint32\(\3\), true\);\n/,

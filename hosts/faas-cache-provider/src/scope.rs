@@ -33,6 +33,17 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Host memory one removal record costs beside its key and value (the record, its queue slot).
+pub const RECORD_OVERHEAD: u64 = 64;
+
+/// The removal-log capacity a host grants a cache asking for `requested` records under a byte
+/// bound of `bytes`: at most one record per [`RECORD_OVERHEAD`] bytes, so that a log of empty
+/// records cannot hold more memory than the bound. (The contract bounds the records' keys and
+/// values by the cache's limit; their fixed cost is the host's to bound.)
+pub fn log_records(requested: u32, bytes: u64) -> u32 {
+    u32::try_from(bytes / RECORD_OVERHEAD).map_or(requested, |most| requested.min(most))
+}
+
 /// A fresh hash seed for a new cache.
 pub(crate) fn random_seed() -> (u64, u64) {
     let state = RandomState::new();
@@ -131,6 +142,10 @@ impl Scope {
             .is_some_and(|max| names.len() >= max)
         {
             return Err(CacheError::OutOfMemory);
+        }
+        let mut config = config;
+        if self.0.limits.ceiling.is_some() {
+            config.removal_log_capacity = log_records(config.removal_log_capacity, limit);
         }
         let cache = Arc::new(Mutex::new(Cache::with_clock_and_seed(
             config,

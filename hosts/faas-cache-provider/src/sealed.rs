@@ -2,7 +2,7 @@
 //! version, then named byte strings, then a CRC-32 (`crc32fast`) of everything before it.
 //!
 //! ```text
-//! magic[4] version:u8 count:u32le { name_len:u32le name[name_len] len:u32le bytes[len] }* crc32:u32le
+//! magic[4] version:u8 count:u64le { name_len:u64le name[name_len] len:u64le bytes[len] }* crc32:u32le
 //! ```
 //!
 //! Invariant: [`open`] checks the length and the CRC before it reads anything, then checks every
@@ -27,10 +27,8 @@ impl fmt::Display for SealedError {
 impl std::error::Error for SealedError {}
 
 fn push_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
-    // Lengths over 4 GiB cannot be written: such an entry cannot come from a cache either.
-    let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&bytes[..len as usize]);
+    out.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(bytes);
 }
 
 /// `items` sealed under `magic`.
@@ -38,14 +36,14 @@ pub fn seal<'a>(magic: &[u8; 4], items: impl IntoIterator<Item = (&'a str, &'a [
     let mut out = Vec::new();
     out.extend_from_slice(magic);
     out.push(VERSION);
-    out.extend_from_slice(&[0; 4]);
-    let mut count = 0u32;
+    out.extend_from_slice(&[0; 8]);
+    let mut count = 0u64;
     for (name, bytes) in items {
         push_bytes(&mut out, name.as_bytes());
         push_bytes(&mut out, bytes);
         count += 1;
     }
-    out[5..9].copy_from_slice(&count.to_le_bytes());
+    out[5..13].copy_from_slice(&count.to_le_bytes());
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
@@ -64,20 +62,23 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn u32(&mut self, what: &str) -> Result<u32, SealedError> {
-        let b = self.take(4, what)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    fn u64(&mut self, what: &str) -> Result<u64, SealedError> {
+        let b = self.take(8, what)?;
+        let mut le = [0; 8];
+        le.copy_from_slice(b);
+        Ok(u64::from_le_bytes(le))
     }
 
     fn bytes(&mut self, what: &str) -> Result<&'a [u8], SealedError> {
-        let len = self.u32(what)? as usize;
+        // A length past what is left is truncation (never an allocation).
+        let len = usize::try_from(self.u64(what)?).unwrap_or(usize::MAX);
         self.take(len, what)
     }
 }
 
 /// The named byte strings sealed under `magic`, in order.
 pub fn open<'a>(magic: &[u8; 4], sealed: &'a [u8]) -> Result<Vec<(String, &'a [u8])>, SealedError> {
-    if sealed.len() < 13 {
+    if sealed.len() < 17 {
         return Err(SealedError(format!("{} bytes: too short", sealed.len())));
     }
     let (body, crc) = sealed.split_at(sealed.len() - 4);
@@ -99,7 +100,7 @@ pub fn open<'a>(magic: &[u8; 4], sealed: &'a [u8]) -> Result<Vec<(String, &'a [u
         return Err(SealedError("checksum mismatch".into()));
     }
     let mut r = Reader(&body[5..]);
-    let count = r.u32("the count")?;
+    let count = r.u64("the count")?;
     let mut items = Vec::new();
     for i in 0..count {
         let name = r.bytes("a name")?;

@@ -4,14 +4,17 @@
 //!
 //! Invariants: a `cache-dict` resource is a [`CacheDictHandle`]: a shared, locked cache, owned by
 //! the instance (from `create` / `restore`) or by the scope (from `named.open`); every call locks
-//! one cache for one core call and copies what it returns, so no lock outlives a host call; the
-//! instance's own caches fit the scope's ceiling together (the same bound as the named ones),
-//! so a guest cannot grow host memory past it. Nothing a guest sends makes this code panic.
+//! one cache for one core call and copies what it returns, so no lock outlives a host call;
+//! under a ceiling, the instance's own caches hold together (entries and removal records) at
+//! most the ceiling, evicting from the fullest as the component does when its host refuses
+//! memory, and their removal logs keep at most one record per 64 bytes of it. Nothing a guest
+//! sends makes this code panic.
 
 use std::sync::{Arc, Mutex, Weak};
 
+use faas_cache::accounting::entry_bytes;
 use faas_cache::{
-    parse_size, Cache, CacheError as CoreError, Config, EvictionPolicy as CorePolicy,
+    check_name, parse_size, Cache, CacheError as CoreError, Config, EvictionPolicy as CorePolicy,
 };
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
@@ -19,7 +22,7 @@ use crate::bindings::faas::cache::{cache, named, policy};
 use crate::bindings::{
     BatchError, CacheError, EvictionPolicy, Expiry, Options, Removal, RemovalCause, Stats,
 };
-use crate::scope::{lock, random_seed, Scope, SharedCache};
+use crate::scope::{lock, log_records, random_seed, HostCache, Scope, SharedCache};
 
 /// A `cache-dict` resource.
 pub struct CacheDictHandle {
@@ -31,7 +34,7 @@ pub struct CacheDictHandle {
 /// An instance's state for the provider: its app's scope and the caches it made.
 pub struct CacheCtx {
     scope: Scope,
-    own: Vec<Weak<Mutex<crate::scope::HostCache>>>,
+    own: Vec<Weak<Mutex<HostCache>>>,
 }
 
 impl CacheCtx {
@@ -54,33 +57,47 @@ impl CacheCtx {
         self.own.iter().filter_map(Weak::upgrade).collect()
     }
 
-    /// Whether an own cache with byte limit `limit` fits beside the instance's other own caches
-    /// (`except`, when it is one of them), under the scope's ceiling.
-    fn own_fits(
-        &mut self,
-        limit: Option<u64>,
-        except: Option<&SharedCache>,
-    ) -> Result<(), CoreError> {
+    /// Keeps the instance's own caches, together, within the scope's ceiling: their entries (by
+    /// evicting from the fullest, as the component does when its host refuses memory: each an
+    /// `evicted-size` removal), and their removal records' keys and values (by dropping the
+    /// oldest records of the largest log, counted in `removals-dropped`), each within the
+    /// ceiling, as a named cache's entries and log are each within its limit. Without a ceiling,
+    /// nothing to do.
+    fn keep_own_within_ceiling(&mut self) {
         let Some(ceiling) = self.scope.limits().ceiling else {
-            return Ok(());
+            return;
         };
-        let limit = limit.ok_or(CoreError::OutOfMemory)?;
-        let others: u64 = self
-            .own()
-            .iter()
-            .filter(|c| except.is_none_or(|e| !Arc::ptr_eq(c, e)))
-            .map(|c| lock(c).max_size_bytes().unwrap_or(u64::MAX))
-            .fold(0, u64::saturating_add);
-        if others.saturating_add(limit) > ceiling {
-            return Err(CoreError::OutOfMemory);
-        }
-        Ok(())
+        let own = self.own();
+        let shrink = |size: fn(&HostCache) -> u64, free: fn(&mut HostCache) -> bool| loop {
+            let sizes: Vec<u64> = own.iter().map(|c| size(&lock(c))).collect();
+            if sizes.iter().sum::<u64>() <= ceiling {
+                return;
+            }
+            let largest = (0..sizes.len()).max_by_key(|&i| sizes[i]);
+            if !largest.is_some_and(|i| free(&mut lock(&own[i]))) {
+                return;
+            }
+        };
+        shrink(HostCache::accounted_bytes, HostCache::evict_for_memory);
+        shrink(HostCache::removal_log_bytes, HostCache::drop_oldest_removal);
     }
 
-    fn adopt(&mut self, cache: crate::scope::HostCache) -> CacheDictHandle {
+    /// Whether an own cache's write of an entry this large must be refused with
+    /// `out-of-memory`: the entry alone is larger than the ceiling.
+    fn own_entry_too_large(&self, key: &str, value: &[u8]) -> bool {
+        self.scope
+            .limits()
+            .ceiling
+            .is_some_and(|ceiling| entry_bytes(key.len(), value.len()) > ceiling)
+    }
+
+    fn adopt(&mut self, cache: HostCache) -> CacheDictHandle {
         let cache = Arc::new(Mutex::new(cache));
+        self.own.retain(|w| w.strong_count() > 0);
         self.own.push(Arc::downgrade(&cache));
-        CacheDictHandle { cache, name: None }
+        let handle = CacheDictHandle { cache, name: None };
+        self.keep_own_within_ceiling();
+        handle
     }
 }
 
@@ -105,7 +122,7 @@ impl<'a> CacheView<'a> {
     fn with<R>(
         &self,
         handle: &Resource<CacheDictHandle>,
-        f: impl FnOnce(&mut crate::scope::HostCache) -> R,
+        f: impl FnOnce(&mut HostCache) -> R,
     ) -> wasmtime::Result<R> {
         Ok(f(&mut lock(self.cache(handle)?)))
     }
@@ -114,17 +131,43 @@ impl<'a> CacheView<'a> {
         Ok(self.table.push(handle)?)
     }
 
-    /// A new own cache with `config`, within the ceiling.
+    /// Whether the handle's cache is the instance's own (from `create` or `restore`).
+    fn is_own(&self, handle: &Resource<CacheDictHandle>) -> wasmtime::Result<bool> {
+        Ok(self.table.get(handle)?.name.is_none())
+    }
+
+    /// Whether a write of `key` and `value` to the handle's cache must be refused with
+    /// `out-of-memory`: an own cache's entry larger than the whole ceiling.
+    fn refused(
+        &self,
+        handle: &Resource<CacheDictHandle>,
+        key: &str,
+        value: &[u8],
+    ) -> wasmtime::Result<bool> {
+        Ok(self.is_own(handle)? && self.ctx.own_entry_too_large(key, value))
+    }
+
+    /// After a write to the handle's cache: an own cache's instance keeps its own caches within
+    /// the ceiling.
+    fn wrote(&mut self, handle: &Resource<CacheDictHandle>) -> wasmtime::Result<()> {
+        if self.is_own(handle)? {
+            self.ctx.keep_own_within_ceiling();
+        }
+        Ok(())
+    }
+
+    /// A new own cache with `config` (its removal log at most [`crate::scope::log_records`]
+    /// records under a ceiling).
     fn create(
         &mut self,
-        config: Config,
+        mut config: Config,
     ) -> wasmtime::Result<Result<Resource<CacheDictHandle>, CacheError>> {
-        let made = config
-            .validate()
-            .and_then(|()| self.ctx.own_fits(config.max_size_bytes, None))
-            .and_then(|()| {
-                Cache::with_clock_and_seed(config, self.ctx.scope.clock().clone(), random_seed())
-            });
+        if let Some(ceiling) = self.ctx.scope.limits().ceiling {
+            config.removal_log_capacity = log_records(config.removal_log_capacity, ceiling);
+        }
+        let made = config.validate().and_then(|()| {
+            Cache::with_clock_and_seed(config, self.ctx.scope.clock().clone(), random_seed())
+        });
         match made {
             Ok(cache) => {
                 let handle = self.ctx.adopt(cache);
@@ -261,8 +304,7 @@ impl cache::HostCacheDict for CacheView<'_> {
         snapshot: Vec<u8>,
     ) -> wasmtime::Result<Result<Resource<CacheDictHandle>, CacheError>> {
         let restored = Cache::restore(&snapshot, self.ctx.scope.clock().clone(), random_seed());
-        let fits = restored.and_then(|c| self.ctx.own_fits(c.max_size_bytes(), None).map(|()| c));
-        match fits {
+        match restored {
             Ok(cache) => {
                 let handle = self.ctx.adopt(cache);
                 Ok(Ok(self.push(handle)?))
@@ -297,7 +339,12 @@ impl cache::HostCacheDict for CacheView<'_> {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), CacheError>> {
-        self.with(&h, |c| c.set(key, value).map_err(error))
+        if self.refused(&h, &key, &value)? {
+            return Ok(Err(CacheError::OutOfMemory));
+        }
+        let set = self.with(&h, |c| c.set(key, value).map_err(error))?;
+        self.wrote(&h)?;
+        Ok(set)
     }
 
     fn set_with_expiry(
@@ -307,9 +354,14 @@ impl cache::HostCacheDict for CacheView<'_> {
         value: Vec<u8>,
         e: Expiry,
     ) -> wasmtime::Result<Result<(), CacheError>> {
-        self.with(&h, |c| {
+        if self.refused(&h, &key, &value)? {
+            return Ok(Err(CacheError::OutOfMemory));
+        }
+        let set = self.with(&h, |c| {
             c.set_with_expiry(key, value, expiry(e)).map_err(error)
-        })
+        })?;
+        self.wrote(&h)?;
+        Ok(set)
     }
 
     fn delete(&mut self, h: Resource<CacheDictHandle>, key: String) -> wasmtime::Result<bool> {
@@ -338,7 +390,12 @@ impl cache::HostCacheDict for CacheView<'_> {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<Vec<u8>, CacheError>> {
-        self.with(&h, |c| c.set_default_copied(key, value).map_err(error))
+        if self.refused(&h, &key, &value)? {
+            return Ok(Err(CacheError::OutOfMemory));
+        }
+        let set = self.with(&h, |c| c.set_default_copied(key, value).map_err(error))?;
+        self.wrote(&h)?;
+        Ok(set)
     }
 
     fn move_to_end(
@@ -441,9 +498,9 @@ impl cache::HostCacheDict for CacheView<'_> {
             Some(name) => self.ctx.scope.change_byte_size(name, bytes),
             None => {
                 let cache = handle.cache.clone();
-                self.ctx
-                    .own_fits(bytes, Some(&cache))
-                    .and_then(|()| lock(&cache).set_max_size_bytes(bytes))
+                let changed = lock(&cache).set_max_size_bytes(bytes);
+                self.ctx.keep_own_within_ceiling();
+                changed
             }
         };
         Ok(changed.map_err(error))
@@ -517,15 +574,31 @@ impl cache::HostCacheDict for CacheView<'_> {
         h: Resource<CacheDictHandle>,
         entries: Vec<(String, Vec<u8>)>,
     ) -> wasmtime::Result<Result<(), BatchError>> {
-        self.with(&h, |c| {
+        // An own cache's entry larger than the ceiling ends the batch there, as a failed set.
+        let mut refused = None;
+        for (index, (key, value)) in entries.iter().enumerate() {
+            if self.refused(&h, key, value)? {
+                refused = Some(index);
+                break;
+            }
+        }
+        let written = self.with(&h, |c| {
             for (index, (key, value)) in entries.into_iter().enumerate() {
+                if refused == Some(index) {
+                    return Err(BatchError {
+                        index: count(index),
+                        error: CacheError::OutOfMemory,
+                    });
+                }
                 c.set(key, value).map_err(|e| BatchError {
                     index: count(index),
                     error: error(e),
                 })?;
             }
             Ok(())
-        })
+        })?;
+        self.wrote(&h)?;
+        Ok(written)
     }
 
     fn delete_many(
@@ -569,7 +642,10 @@ impl named::Host for CacheView<'_> {
         options: Options,
         p: EvictionPolicy,
     ) -> wasmtime::Result<Result<Resource<CacheDictHandle>, CacheError>> {
-        let opened = config(options, core_policy(p))
+        // The name first, then the settings, as the component checks them.
+        let opened = check_name(&name)
+            .map_err(error)
+            .and_then(|()| config(options, core_policy(p)))
             .and_then(|config| self.ctx.scope.open(&name, config).map_err(error));
         match opened {
             Ok(cache) => Ok(Ok(self.push(CacheDictHandle {

@@ -31,6 +31,9 @@ pub struct Reuse {
     pub max_concurrent: usize,
     /// An idle instance is dropped after this long.
     pub idle_timeout: Duration,
+    /// A request that has no response after this long expires (its client gets a 500, and its
+    /// instance is dropped).
+    pub request_timeout: Duration,
 }
 
 impl Reuse {
@@ -40,6 +43,7 @@ impl Reuse {
             max_requests,
             max_concurrent: 1,
             idle_timeout,
+            request_timeout: REQUEST_TIMEOUT,
         }
     }
 }
@@ -51,6 +55,7 @@ impl Default for Reuse {
             max_requests: 128,
             max_concurrent: 16,
             idle_timeout: Duration::from_secs(1),
+            request_timeout: REQUEST_TIMEOUT,
         }
     }
 }
@@ -87,11 +92,12 @@ pub struct Host {
 }
 
 impl Host {
-    /// A new instance's state: stdout and stderr inherited, its caches in `scope`, `wall_clock`
-    /// (if any) as its WASI wall clock.
+    /// A new instance's state: its stdout and stderr go to the server's stderr (stdout carries
+    /// only the `listening on` line), its caches in `scope`, `wall_clock` (if any) as its WASI
+    /// wall clock.
     pub fn new(scope: Scope, wall_clock: Option<&WallClock>) -> Host {
         let mut wasi = WasiCtx::builder();
-        wasi.inherit_stdout().inherit_stderr();
+        wasi.stdout(wasmtime_wasi::cli::stderr()).inherit_stderr();
         if let Some(clock) = wall_clock {
             wasi.wall_clock(clock.clone());
         }
@@ -151,12 +157,40 @@ impl WasiHttpView for Host {
     }
 }
 
-/// The engine apps run on: the component model, with WASIp3's async support.
+/// How often a running guest yields to the server (an epoch tick): a guest that loops without
+/// end holds no thread, and its request still expires.
+pub const EPOCH_TICK: Duration = Duration::from_millis(50);
+
+/// How long a request may run before it expires (its client gets a 500), by default.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The engine apps run on: the component model, with WASIp3's async support and epoch
+/// interruption, ticked every [`EPOCH_TICK`] by a thread that ends with the engine.
 pub fn engine() -> wasmtime::Result<Engine> {
     let mut config = wasmtime::Config::new();
     config.wasm_component_model(true);
     config.wasm_component_model_async(true);
-    Engine::new(&config)
+    config.epoch_interruption(true);
+    let engine = Engine::new(&config)?;
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("faas-cache-serve epoch".into())
+        .spawn(move || loop {
+            std::thread::sleep(EPOCH_TICK);
+            match weak.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => return,
+            }
+        })?;
+    Ok(engine)
+}
+
+/// A store for an instance of an app: a guest that runs yields at every epoch tick.
+pub fn store(engine: &Engine, host: Host) -> Store<Host> {
+    let mut store = Store::new(engine, host);
+    store.epoch_deadline_async_yield_and_update(1);
+    store.set_epoch_deadline(1);
+    store
 }
 
 /// All of WASI 0.2 (as `wasmtime serve -Scli`), WASI HTTP 0.2 and 0.3, WASIp3, and
@@ -174,6 +208,7 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
 /// When an idle instance is dropped.
 pub struct Expiry {
     idle_timeout: Duration,
+    request_timeout: Duration,
     sleep: Pin<Box<tokio::time::Sleep>>,
 }
 
@@ -185,10 +220,16 @@ impl WorkerExpiration for Expiry {
         start: Instant,
     ) -> Poll<()> {
         let me = self.get_mut();
-        if status != WorkerStatus::Idle {
+        // Idle: the idle timeout. Serving: the request timeout, the second line of defence
+        // `on_request_start`'s docs ask for (its future may not be polled while a guest runs).
+        let timeout = match status {
+            WorkerStatus::Idle => me.idle_timeout,
+            _ => me.request_timeout,
+        };
+        let Some(deadline) = start.checked_add(timeout) else {
             return Poll::Pending;
-        }
-        let deadline = tokio::time::Instant::from_std(start + me.idle_timeout);
+        };
+        let deadline = tokio::time::Instant::from_std(deadline);
         if me.sleep.deadline() != deadline {
             me.sleep.as_mut().reset(deadline);
         }
@@ -221,8 +262,8 @@ impl WorkerState for Worker {
         _: (),
         _: GuestTaskId,
     ) -> Pin<Box<dyn Future<Output = ()> + 'static + Send + Sync>> {
-        // A request that produces no response in 60 s expires.
-        Box::pin(tokio::time::sleep(Duration::from_secs(60)))
+        // A request that produces no response in time expires.
+        Box::pin(tokio::time::sleep(self.reuse.request_timeout))
     }
 
     fn drop(&self, _: Store<Host>, result: wasmtime::Result<()>) {
@@ -250,7 +291,7 @@ impl HandlerState for AppState {
 
     async fn instantiate(&self) -> wasmtime::Result<Instance<Host, Expiry, Worker>> {
         let host = Host::new(self.scope.clone(), self.wall_clock.as_ref());
-        let mut store = Store::new(&self.engine, host);
+        let mut store = store(&self.engine, host);
         let proxy = self.pre.instantiate_async(&mut store).await?;
         Ok(Instance {
             store,
@@ -258,6 +299,7 @@ impl HandlerState for AppState {
             view: WasiHttpView::http,
             expiration: Expiry {
                 idle_timeout: self.reuse.idle_timeout,
+                request_timeout: self.reuse.request_timeout,
                 sleep: Box::pin(tokio::time::sleep(Duration::MAX / 4)),
             },
             state: Worker { reuse: self.reuse },

@@ -34,6 +34,11 @@ pub struct Args {
     #[arg(long, default_value_t = 1.0, value_name = "SECONDS", value_parser = parse_seconds)]
     pub idle_timeout: f64,
 
+    /// Seconds a request may run without a response before it expires (500; the instance is
+    /// dropped). A guest that loops without end yields every 50 ms, so it holds no thread.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub request_timeout: f64,
+
     /// Per app: the largest sum of its named caches' byte limits ("64M", "1G", bytes).
     #[arg(long, default_value = "64M", value_parser = parse_ceiling)]
     pub ceiling: u64,
@@ -91,7 +96,7 @@ fn parse_ceiling(s: &str) -> Result<u64, String> {
 
 fn parse_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
-        _ => Err(format!("`{s}`: expected a number of seconds above 0")),
+        Ok(v) if v.is_finite() && (0.001..1e9).contains(&v) => Ok(v),
+        _ => Err(format!("`{s}`: expected a number of seconds from 0.001")),
     }
 }

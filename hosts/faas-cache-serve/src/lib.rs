@@ -25,7 +25,7 @@ use http_body_util::BodyExt;
 use hyper::body::Bytes;
 use wasmtime::error::Context as _;
 
-pub use app::{engine, linker, App, Host, Reuse, WallClock};
+pub use app::{engine, linker, store, App, Host, Reuse, WallClock, REQUEST_TIMEOUT};
 pub use args::Args;
 use faas_cache_provider::{Scope, ScopeLimits};
 
@@ -41,9 +41,14 @@ impl Router {
         Router { apps }
     }
 
-    /// The app whose prefix is the longest that `path` starts with.
+    /// The app with the longest prefix that `path` starts with at a segment boundary: `/api`
+    /// serves `/api`, `/api/...` and `/api?...`, not `/apiary`; `/` serves every path.
     pub fn route(&self, path: &str) -> Option<&App> {
-        self.apps.iter().find(|app| path.starts_with(&app.prefix))
+        self.apps.iter().find(|app| {
+            path.strip_prefix(app.prefix.as_str()).is_some_and(|rest| {
+                app.prefix.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?'])
+            })
+        })
     }
 
     /// Every app with its scope.
@@ -149,6 +154,8 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
 
 /// Runs the server as `args` say, until SIGINT or SIGTERM.
 pub async fn run(args: Args) -> wasmtime::Result<()> {
+    // First, so that a signal while the apps compile stops the server cleanly (exit 0).
+    let stop = shutdown_signal().context("cannot listen for SIGINT/SIGTERM")?;
     let apps = args.all_apps();
     if apps.is_empty() {
         wasmtime::bail!("no app to serve: give APP.wasm or --app PREFIX=APP.wasm");
@@ -162,10 +169,13 @@ pub async fn run(args: Args) -> wasmtime::Result<()> {
         ceiling: Some(args.ceiling),
         max_names: Some(args.max_names as usize),
     };
-    let reuse = Reuse::one_at_a_time(
-        usize::try_from(args.reuse).unwrap_or(usize::MAX),
-        Duration::from_secs_f64(args.idle_timeout),
-    );
+    let reuse = Reuse {
+        request_timeout: Duration::from_secs_f64(args.request_timeout),
+        ..Reuse::one_at_a_time(
+            usize::try_from(args.reuse).unwrap_or(usize::MAX),
+            Duration::from_secs_f64(args.idle_timeout),
+        )
+    };
     let engine = engine()?;
     let linker = linker(&engine)?;
     let mut loaded = Vec::new();
@@ -184,13 +194,12 @@ pub async fn run(args: Args) -> wasmtime::Result<()> {
     let mut kept = match &args.state {
         Some(path) => {
             let mut saved = state::load(path);
-            state::restore(&mut saved, &scopes);
+            state::restore(path, &mut saved, &scopes);
             saved
         }
         None => state::Saved::default(),
     };
 
-    let stop = shutdown_signal().context("cannot listen for SIGINT/SIGTERM")?;
     let listener = tokio::net::TcpListener::bind(args.addr.as_str())
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -1,9 +1,10 @@
 //! The state file: every app's scope snapshot, by prefix, sealed (`FCSV`, see
 //! `faas_cache_provider::sealed`). Invariants: a save writes a temporary file beside FILE and
 //! renames it over FILE, so FILE is always a whole old or a whole new state; a FILE that fails
-//! its checks is renamed `FILE.corrupt` and reported, and the server starts empty; scopes saved
-//! under a prefix that is no longer served are kept and written back, so a restart with fewer
-//! apps loses nothing.
+//! its checks (or cannot be read) is renamed `FILE.corrupt` and reported, and the server starts
+//! empty; a FILE one of whose scopes fails its own checks is copied to `FILE.corrupt` and
+//! reported, and the other scopes are restored; scopes saved under a prefix that is no longer
+//! served are kept and written back, so a restart with fewer apps loses nothing.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -22,18 +23,13 @@ pub struct Saved {
 
 /// Reads FILE. Missing: empty. Failing its checks: renamed `FILE.corrupt`, reported, empty.
 pub fn load(path: &Path) -> Saved {
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
+    let read = std::fs::read(path);
+    let opened = match &read {
+        Ok(bytes) => sealed::open(STATE_MAGIC, bytes).map_err(|e| e.to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Saved::default(),
-        Err(e) => {
-            eprintln!(
-                "faas-cache-serve: cannot read the state file {}: {e}; starting empty",
-                path.display()
-            );
-            return Saved::default();
-        }
+        Err(e) => Err(format!("cannot be read: {e}")),
     };
-    match sealed::open(STATE_MAGIC, &bytes) {
+    match opened {
         Ok(items) => Saved {
             scopes: items
                 .into_iter()
@@ -41,7 +37,7 @@ pub fn load(path: &Path) -> Saved {
                 .collect(),
         },
         Err(e) => {
-            let corrupt = with_suffix(path, ".corrupt");
+            let corrupt = corrupt_path(path);
             let moved = std::fs::rename(path, &corrupt);
             eprintln!(
                 "faas-cache-serve: the state file {} is corrupt ({e}); {}; starting empty",
@@ -57,8 +53,9 @@ pub fn load(path: &Path) -> Saved {
 }
 
 /// Restores each served app's scope from `saved` (taking them out of it), reporting on stderr
-/// what was restored and what was left out.
-pub fn restore(saved: &mut Saved, apps: &[(String, Scope)]) {
+/// what was restored and what was left out. A scope that fails its own checks: FILE (at
+/// `path`) is copied to `FILE.corrupt` first, so nothing is lost when the next save replaces it.
+pub fn restore(path: &Path, saved: &mut Saved, apps: &[(String, Scope)]) {
     for (prefix, scope) in apps {
         let Some(bytes) = saved.scopes.remove(prefix) else {
             continue;
@@ -74,9 +71,15 @@ pub fn restore(saved: &mut Saved, apps: &[(String, Scope)]) {
                 }
             }
             Err(e) => {
-                eprintln!("faas-cache-serve: {prefix}: its saved scope is unreadable ({e}); starting it empty");
-                // Kept as it was: written back at the next save rather than lost.
-                saved.scopes.insert(prefix.clone(), bytes);
+                let corrupt = corrupt_path(path);
+                let copied = std::fs::copy(path, &corrupt);
+                eprintln!(
+                    "faas-cache-serve: {prefix}: its saved scope is corrupt ({e}); {}; starting it empty",
+                    match copied {
+                        Ok(_) => format!("the state file is copied to {}", corrupt.display()),
+                        Err(e) => format!("could not copy the state file aside: {e}"),
+                    }
+                );
             }
         }
     }
@@ -105,6 +108,11 @@ pub fn save(path: &Path, apps: &[(String, Scope)], kept: &Saved) -> std::io::Res
         let _ = std::fs::remove_file(&temp);
     }
     written
+}
+
+/// `FILE.corrupt`.
+fn corrupt_path(path: &Path) -> PathBuf {
+    with_suffix(path, ".corrupt")
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {

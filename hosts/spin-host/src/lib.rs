@@ -31,7 +31,6 @@ use faas_cache_serve::{engine, linker, serve_until, App, Host, Router, WallClock
 use wac_graph::{plug, types::Package, CompositionGraph, EncodeOptions};
 use wasmtime::component::Component;
 use wasmtime::error::Context as _;
-use wasmtime::Store;
 
 /// Plugs `dependency` (a component exporting `faas:cache/cache@0.1.0`) into `app`'s matching
 /// import and returns the encoded, validated composition.
@@ -79,7 +78,8 @@ pub async fn compile_and_instantiate(component: &[u8]) -> wasmtime::Result<(Dura
     let component = Component::new(&engine, component)?;
     let compile = started.elapsed();
     let pre = linker(&engine)?.instantiate_pre(&component)?;
-    let mut store = Store::new(&engine, Host::new(Scope::new(ScopeLimits::default()), None));
+    let host = Host::new(Scope::new(ScopeLimits::default()), None);
+    let mut store = faas_cache_serve::store(&engine, host);
     let started = Instant::now();
     pre.instantiate_async(&mut store).await?;
     Ok((compile, started.elapsed()))

@@ -570,6 +570,16 @@ impl<C: Clock> Cache<C> {
         self.inner.log.bytes()
     }
 
+    /// Drops the oldest removal record, counted in `removals-dropped`, to give memory back; false
+    /// when the log is empty. For embedders that bound the log's memory themselves (a host's
+    /// ceiling over several caches).
+    pub fn drop_oldest_removal(&mut self) -> bool {
+        self.inner.log.drop_oldest() && {
+            self.inner.stats.removals_dropped += 1;
+            true
+        }
+    }
+
     /// Drops every removal record without counting them.
     pub(crate) fn clear_removal_log(&mut self) {
         self.inner.log.clear();

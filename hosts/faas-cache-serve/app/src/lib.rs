@@ -19,6 +19,7 @@
 //! | `op=fill&cache=C&max=SIZE&n=N&size=S[&from=F]` | opens `C` and sets keys `F`..`F+N` to `S`-byte values; the cache's bytes |
 //! | `op=nop` | nothing: no cache call at all (the no-cache baseline) |
 //! | `op=trap` | the instance traps |
+//! | `op=spin` | the instance loops without end (until the server's request timeout) |
 //!
 //! Values in the query are percent-decoded (so names can hold any byte). Invariant: nothing but
 //! `op=trap` panics.
@@ -295,6 +296,12 @@ fn answer(path_with_query: &str) -> Reply {
         },
         "nop" => Reply::ok("nop"),
         "trap" => panic!("asked to trap"),
+        "spin" => {
+            let mut n = 0u64;
+            loop {
+                n = core::hint::black_box(n.wrapping_add(1));
+            }
+        }
         other => Reply::status(400, format!("unknown op {other:?}")),
     };
     let path = path_with_query.split('?').next().unwrap_or("");

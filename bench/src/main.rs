@@ -5,7 +5,8 @@
 //! 2. calls through the component boundary in wasmtime against an empty-call floor (`boundary`);
 //! 3. scaling from 1k to 1M entries (from section 1);
 //! 4. linear memory against the byte budget after a fill and a churn (`memory`);
-//! 5. cold start: compile, `InstancePre`, first call, restore (`coldstart`);
+//! 5. cold start: compile or load from the compilation cache, `InstancePre`, first call, restore,
+//!    a new process's first answer (`coldstart`);
 //! 6. the Python original and `cachetools` (`python`);
 //! 7. the `faas:kv-l1` tier in front of a real Redis (`kv`; needs `redis-server`);
 //! 8. hit ratio of both eviction policies, `moka`, `quick_cache` and libCacheSim (`hit`);
@@ -276,7 +277,7 @@ fn measure_all(
         kept(&mut previous, |r| &mut r.memory)
     };
     let cold = if wanted("cold") {
-        coldstart::run(scale.runs, scale.instances)
+        coldstart::run(&root(), scale.runs, scale.instances)
     } else {
         kept(&mut previous, |r| &mut r.cold)
     };

@@ -111,6 +111,17 @@ def _ttl(ttl):
     return None if ttl is None else float(ttl)
 
 
+def _options(default_ttl, max_size_bytes, max_items, on_delete_callable):
+    """The component's options for the constructor's and `open`'s arguments; the removal log
+    exists only when a hook is given."""
+    return _wit.Options(
+        default_ttl=_ttl(default_ttl),
+        max_size=_size(max_size_bytes),
+        max_items=_items(max_items),
+        removal_log_capacity=_U32_MAX if on_delete_callable else 0,
+    )
+
+
 def tick():
     """Purges expired entries from every cache of this instance; returns how many.
     Hooks are not run for these (their records stay in each cache's log until its next call)."""
@@ -127,12 +138,7 @@ class FaaSCacheDict(MutableMapping):
         if _handle is not None:
             self._cache = _handle
             return
-        options = _wit.Options(
-            default_ttl=_ttl(default_ttl),
-            max_size=_size(max_size_bytes),
-            max_items=_items(max_items),
-            removal_log_capacity=_U32_MAX if on_delete_callable else 0,
-        )
+        options = _options(default_ttl, max_size_bytes, max_items, on_delete_callable)
         try:
             self._cache = _wit.CacheDict.create(options)
         except Err as e:
@@ -154,12 +160,7 @@ class FaaSCacheDict(MutableMapping):
         policies = {"lru": _policy.EvictionPolicy.LRU, "s3-fifo": _policy.EvictionPolicy.S3_FIFO}
         if policy not in policies:
             raise ValueError(f'policy is "lru" or "s3-fifo", not {policy!r}')
-        options = _wit.Options(
-            default_ttl=_ttl(default_ttl),
-            max_size=_size(max_size_bytes),
-            max_items=_items(max_items),
-            removal_log_capacity=_U32_MAX if on_delete_callable else 0,
-        )
+        options = _options(default_ttl, max_size_bytes, max_items, on_delete_callable)
         try:
             handle = _named.open(name, options, policies[policy])
         except Err as e:

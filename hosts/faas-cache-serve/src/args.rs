@@ -43,8 +43,8 @@ pub struct Args {
     #[arg(long, default_value = "64M", value_parser = parse_ceiling)]
     pub ceiling: u64,
 
-    /// Per app: the most named caches.
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    /// Per app: the most named caches (0: no named cache may be opened).
+    #[arg(long, default_value_t = 256)]
     pub max_names: u32,
 
     /// Restore every app's named caches from FILE at start (if it exists); write them to FILE

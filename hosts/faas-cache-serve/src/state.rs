@@ -99,6 +99,10 @@ pub fn save(path: &Path, apps: &[(String, Scope)], kept: &Saved) -> std::io::Res
     let bytes = sealed::seal(STATE_MAGIC, scopes.iter().map(|(p, s)| (*p, s.as_slice())));
     let temp = with_suffix(path, &format!(".tmp.{}", std::process::id()));
     let written = (|| {
+        // A FILE in a directory that does not exist yet: make it, as a user would expect.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(&bytes)?;
         file.sync_all()?;

@@ -213,6 +213,13 @@ fn the_state_file_keeps_caches_and_absolute_expiry_across_restarts() {
     let server = Server::start(&["--state", state, "--app", &format!("/b={APP}")]);
     assert_eq!(server.get("/b?op=get&cache=x&key=k").body, "b");
     assert!(server.stop().0.success());
+
+    // A FILE whose directory does not exist yet: it is made at the save.
+    let nested = dir.join("new/dir/state.bin");
+    let server = Server::start(&["--state", nested.to_str().unwrap(), APP]);
+    assert_eq!(server.get("/?op=set&cache=x&key=k&value=1").status, 200);
+    assert!(server.stop().0.success());
+    assert!(nested.exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
 

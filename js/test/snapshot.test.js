@@ -54,7 +54,8 @@ function sharedCache() {
 /**
  * `shared_s3fifo_cache` of shared_snapshot.rs: ten keys fill the small queue; `a` is read once and
  * `b` twice; `k` moves `a` and `b` to the main queue and evicts `c` into the ghost set; `c` comes
- * back straight into the main queue, and `d` (small, unread) is evicted to make room for it.
+ * back straight into the main queue, and `d` (small, unread) is evicted to make room for it; `a`
+ * and `b` are read again in the main queue (counters 1 and 2).
  */
 function sharedS3FifoCache() {
   // Rust's `Config::default()` keeps no removal log (the wrapper's default is 1024).
@@ -64,6 +65,9 @@ function sharedS3FifoCache() {
   assert.ok(cache.get('b') !== undefined && cache.get('b') !== undefined);
   cache.set('k', 'k');
   cache.set('c', 'c again', { ttl: 30 });
+  // Promotion cleared the counters: read `a` once and `b` twice again, now in the main queue.
+  assert.ok(cache.get('a') !== undefined);
+  assert.ok(cache.get('b') !== undefined && cache.get('b') !== undefined);
   return cache;
 }
 

@@ -541,8 +541,11 @@ impl Model {
                 if self.entries[s].reads == 0 {
                     return Some((s, true));
                 }
+                // Promoted: its counter restarts at 0 (the S3-FIFO paper clears the access
+                // bits on the move; libCacheSim too).
                 let mut e = self.entries.remove(s);
                 e.in_main = true;
+                e.reads = 0;
                 self.entries.push(e);
                 continue;
             }

@@ -151,7 +151,11 @@ fn the_small_queue_is_evicted_while_it_holds_its_target_of_the_item_limit() {
     // Each write moves read small entries to main until an unread one is evicted.
     c.set("n0", vec![1]).unwrap();
     assert_eq!(taken(&events), [("k18".into(), RemovalCause::EvictedCount)]);
-    assert_eq!(c.s3fifo_standing("k00"), Some((true, 1)), "counter kept");
+    assert_eq!(
+        c.s3fifo_standing("k00"),
+        Some((true, 0)),
+        "promoted with its counter cleared (the paper's rule; libCacheSim's too)"
+    );
     // Now the small queue holds k19 and n0 (its target): the next write evicts k19.
     c.set("n1", vec![1]).unwrap();
     assert_eq!(taken(&events), [("k19".into(), RemovalCause::EvictedCount)]);
@@ -169,12 +173,26 @@ fn below_its_target_the_main_queue_goes_round_lowering_counters_until_an_unread_
         c.get(k);
     }
     c.get("a");
-    // All four are read: the write moves them all to main (small empties), then the main queue
-    // goes round: a (2 reads) -> 1, b -> 0, c -> 0, d -> 0, a -> 0, then b is unread: evicted.
+    // All four are read: the write moves them all to main with their counters cleared (small
+    // empties but for the key being written), then the main queue's oldest, a, is unread.
     c.set("e", vec![1]).unwrap();
-    assert_eq!(taken(&events), [("b".into(), RemovalCause::EvictedCount)]);
-    assert_eq!(keys(&mut c), ["e", "c", "d", "a"]);
-    assert_eq!(c.s3fifo_standing("a"), Some((true, 0)));
+    assert_eq!(taken(&events), [("a".into(), RemovalCause::EvictedCount)]);
+    assert_eq!(keys(&mut c), ["e", "b", "c", "d"]);
+    for k in ["b", "c", "d"] {
+        assert_eq!(c.s3fifo_standing(k), Some((true, 0)), "{k}");
+    }
+    // Reads in main: b twice, c once; e once in small.
+    for k in ["b", "b", "c", "e"] {
+        c.get(k);
+    }
+    // The write promotes e (counter cleared), then the main queue goes round: b (2) -> 1,
+    // c (1) -> 0, then d is unread: evicted.
+    c.set("f", vec![1]).unwrap();
+    assert_eq!(taken(&events), [("d".into(), RemovalCause::EvictedCount)]);
+    assert_eq!(keys(&mut c), ["f", "e", "b", "c"]);
+    assert_eq!(c.s3fifo_standing("b"), Some((true, 1)));
+    assert_eq!(c.s3fifo_standing("c"), Some((true, 0)));
+    assert_eq!(c.s3fifo_standing("e"), Some((true, 0)));
     assert_eq!(
         c.ghost_len(),
         0,

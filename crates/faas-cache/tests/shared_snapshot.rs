@@ -58,7 +58,8 @@ fn shared_cache(clock: &ManualClock) -> Cache<ManualClock> {
 /// The S3-FIFO cache both languages build: ten keys fill the small queue (item limit 10, so its
 /// target is one entry); `a` is read once and `b` twice; writing `k` moves `a` and `b` to the main
 /// queue and evicts `c` into the ghost set; writing `c` again puts it straight into the main
-/// queue (evicting `d`). Order: `e`..`k` (small), then `a`, `b`, `c` (main) with counters 1, 2, 0.
+/// queue (evicting `d`); `a` and `b`, promoted with cleared counters, are read once and twice
+/// again. Order: `e`..`k` (small), then `a`, `b`, `c` (main) with counters 1, 2, 0.
 fn shared_s3fifo_cache(clock: &ManualClock) -> Cache<ManualClock> {
     let config = Config {
         max_items: Some(10),
@@ -75,6 +76,9 @@ fn shared_s3fifo_cache(clock: &ManualClock) -> Cache<ManualClock> {
     cache
         .set_with_expiry("c", b"c again".to_vec(), Expiry::Ttl(30.0))
         .unwrap();
+    // The move to main cleared their counters: `a` read once and `b` twice again, in main.
+    assert!(cache.get("a").is_some());
+    assert!(cache.get("b").is_some() && cache.get("b").is_some());
     cache
 }
 

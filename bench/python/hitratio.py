@@ -10,7 +10,7 @@ reader (`TraceType.ORACLE_GENERAL_TRACE`). The file is a plain concatenation of 
          0     4  u32   timestamp          request index (i as u32); see the notes below
          4     8  u64   obj_id             object id
         12     4  u32   obj_size           object size in bytes, must be >= 1
-        16     8  i64   next_access_vtime  -1 ("unknown"; not used by these algorithms)
+        16     8  i64   next_access_vtime  index of the object's next request, -1 for never
 
     Python: struct.Struct("<IQIq")      Rust: ts.to_le_bytes(), id.to_le_bytes(), ...
 
@@ -19,12 +19,13 @@ Notes:
   them. For item-count rows write every size as 1: the cache size is then a number of objects.
 - The timestamp is libCacheSim's `clock_time`; none of the algorithms here look at it and this
   build has no TTL expiry (an object inserted at t=0 still hits at t=4e9), so any value works.
-- next_access_vtime is only read by oracle policies (Belady); -1 is read as "never again".
+- next_access_vtime is only read by the oracle policies (Belady, BeladySize, the offline
+  optimum); libCacheSim's reader turns -1 into "never again".
 - The file name must not end in `.zst` (libCacheSim would treat it as zstd-compressed).
 
 Usage:
     python hitratio.py --trace FILE --cache-size N [--cache-size M ...]
-                       [--algos LRU,S3FIFO,Sieve,WTinyLFU,ARC]
+                       [--algos LRU,S3FIFO,Sieve,WTinyLFU,ARC,Belady]
     python hitratio.py --self-test                    # record-layout round trip, then exit
     python hitratio.py --write-zipf FILE [--zipf-objects 100000 --zipf-requests 1000000
                        --zipf-alpha 1.0 --seed 42]   # validation trace (object size 1)
@@ -68,6 +69,8 @@ ALGOS = {
     "Sieve": lcs.Sieve,
     "WTinyLFU": lcs.WTinyLFU,
     "ARC": lcs.ARC,
+    "Belady": lcs.Belady,
+    "BeladySize": lcs.BeladySize,
 }
 DEFAULT_ALGOS = "LRU,S3FIFO,Sieve,WTinyLFU,ARC"
 

@@ -129,12 +129,31 @@ pub fn table(r: &Results) -> String {
                 )
             }),
     );
+    let real = |subject: &str| {
+        r.hitratio
+            .iter()
+            .find(|h| h.trace == "twitter c52" && h.percent == 10.0 && h.subject == subject)
+            .map(|h| 100.0 * h.miss_ratio)
+    };
+    row(
+        "misses, Twitter's cache trace (cluster 52), cache of 10% of the keys",
+        real("faas-cache lru")
+            .zip(real("faas-cache s3-fifo"))
+            .zip(real("libCacheSim S3FIFO"))
+            .zip(real("libCacheSim Belady"))
+            .map(|(((lru, s3), lcs), best)| {
+                format!(
+                    "LRU {lru:.1}%, S3-FIFO {s3:.1}% (libCacheSim's S3FIFO {lcs:.1}%; the \
+                     offline optimum {best:.1}%)"
+                )
+            }),
+    );
     let budget = 16 << 20;
     row(
         "linear memory after churn, 16 MiB budget (LRU)",
         r.memory
             .iter()
-            .find(|m| m.policy == "lru" && m.budget == budget)
+            .find(|m| m.policy == "lru" && m.budget == budget && m.removal_log_capacity == 0)
             .map(|m| format!("{} for {}", mib(m.after_churn as f64), mib(budget as f64))),
     );
     row(

@@ -1,12 +1,13 @@
 //! Section 8 of the report: hit ratio. Every subject serves the identical request sequence,
 //! written to a file that both sides read: faas-cache `lru` and `s3-fifo` natively (and through
 //! wasmtime on the Zipf 1.0 rows at 1%), `moka` and `quick_cache` natively, and libCacheSim's LRU,
-//! S3FIFO, Sieve, WTinyLFU and ARC (`bench/python/hitratio.py`, pinned `libcachesim` in the bench's
+//! S3FIFO, Sieve, WTinyLFU, ARC and Belady (`bench/python/hitratio.py`, pinned `libcachesim` in the bench's
 //! venv). A request is a read; a miss writes the object (a write that cannot fit is still a miss).
 //!
 //! Traces: Zipf(alpha) for alpha 0.6 / 0.8 / 1.0 / 1.2 over `objects` objects; Zipf 1.0 with a
 //! one-time scan of fresh objects after every 45 of each 50 thousandths of the requests; and Zipf
-//! 1.0 over objects of log-uniform value sizes (16 B to 16 KiB) bounded by bytes. Cache sizes:
+//! 1.0 over objects of log-uniform value sizes (16 B to 16 KiB) bounded by bytes; and the real
+//! traces of `traces.rs` (block I/O, and Twitter's by count and by bytes). Cache sizes:
 //! 0.1%, 1% and 10% of the objects (by count), or of the objects' accounted bytes for the
 //! variable-size trace, where libCacheSim's object size is what our accounting charges
 //! (`entry_bytes`: postcard-encoded key and value plus the per-entry overhead), so both sides
@@ -39,8 +40,10 @@ pub struct HitRow {
     pub miss_ratio: f64,
 }
 
-/// The libCacheSim algorithms compared, by their names in `hitratio.py`.
-pub const LIBCACHESIM: [&str; 5] = ["LRU", "S3FIFO", "Sieve", "WTinyLFU", "ARC"];
+/// The libCacheSim algorithms compared, by their names in `hitratio.py`. `Belady` is the offline
+/// optimum (it reads each request's next access from the trace file); on rows bounded by bytes
+/// it runs as libCacheSim's `BeladySize` and is reported under the same name.
+pub const LIBCACHESIM: [&str; 6] = ["LRU", "S3FIFO", "Sieve", "WTinyLFU", "ARC", "Belady"];
 pub const PERCENTS: [f64; 3] = [0.1, 1.0, 10.0];
 
 /// A request sequence over object ids; `value_len[id]` is the value size of object `id`.
@@ -55,6 +58,24 @@ struct Trace {
 }
 
 impl Trace {
+    /// A real trace (`traces.rs`): count rows ignore the sizes (values are empty), byte rows
+    /// store each object's size as its value.
+    fn real(t: crate::traces::RealTrace) -> Trace {
+        let objects = t.sizes.len();
+        let value_len = if t.by_bytes {
+            t.sizes
+        } else {
+            vec![0; objects]
+        };
+        let mut trace = Trace::new(t.name.into(), t.requests, value_len, t.by_bytes);
+        trace.base = if t.by_bytes {
+            (0..objects as u32).map(|id| trace.size(id)).sum()
+        } else {
+            objects as u64
+        };
+        trace
+    }
+
     fn new(name: String, requests: Vec<u32>, value_len: Vec<u32>, by_bytes: bool) -> Trace {
         let keys: Vec<String> = (0..value_len.len()).map(|id| format!("o{id}")).collect();
         Trace {
@@ -75,15 +96,22 @@ impl Trace {
         )
     }
 
-    /// The trace as libCacheSim's oracleGeneral records (see `hitratio.py`): 24 bytes each.
+    /// The trace as libCacheSim's oracleGeneral records (see `hitratio.py`): 24 bytes each,
+    /// with the index of each object's next request (-1: never again) for Belady.
     fn write_oracle(&self, path: &Path) -> Result<(), String> {
+        let mut next = vec![-1i64; self.requests.len()];
+        let mut seen_at = vec![-1i64; self.value_len.len()];
+        for (i, &id) in self.requests.iter().enumerate().rev() {
+            next[i] = seen_at[id as usize];
+            seen_at[id as usize] = i as i64;
+        }
         let mut out = Vec::with_capacity(self.requests.len() * 24);
         for (i, &id) in self.requests.iter().enumerate() {
             let size = if self.by_bytes { self.size(id) } else { 1 };
             out.extend_from_slice(&(i as u32).to_le_bytes());
             out.extend_from_slice(&u64::from(id).to_le_bytes());
             out.extend_from_slice(&u32::try_from(size).expect("size fits u32").to_le_bytes());
-            out.extend_from_slice(&(-1i64).to_le_bytes());
+            out.extend_from_slice(&next[i].to_le_bytes());
         }
         std::fs::File::create(path)
             .and_then(|mut f| f.write_all(&out))
@@ -314,13 +342,24 @@ fn libcachesim(
     script: &Path,
     file: &Path,
     sizes: &[u64],
+    by_bytes: bool,
 ) -> Result<(String, Vec<LcsRow>), String> {
     let mut cmd = Command::new(python);
     cmd.arg(script).arg("--trace").arg(file);
     for s in sizes {
         cmd.arg("--cache-size").arg(s.to_string());
     }
-    cmd.arg("--algos").arg(LIBCACHESIM.join(","));
+    let algos: Vec<&str> = LIBCACHESIM
+        .iter()
+        .map(|&a| {
+            if by_bytes && a == "Belady" {
+                "BeladySize"
+            } else {
+                a
+            }
+        })
+        .collect();
+    cmd.arg("--algos").arg(algos.join(","));
     let out = crate::python::run(&mut cmd)?;
     let parsed: LcsOutput =
         serde_json::from_slice(&out.stdout).map_err(|e| format!("hitratio.py output: {e}"))?;
@@ -345,7 +384,16 @@ pub fn run(root: &Path, plan: &Plan) -> Result<(Vec<HitRow>, Option<String>), St
     let script = root.join("bench").join("python").join("hitratio.py");
     let mut rows = Vec::new();
     let mut version = None;
-    for trace in traces(plan.objects, plan.requests) {
+    let mut all = traces(plan.objects, plan.requests);
+    match python
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|p| crate::traces::load(root, p, plan.requests))
+    {
+        Ok(real) => all.extend(real.into_iter().map(Trace::real)),
+        Err(e) => eprintln!("bench: real-trace rows SKIPPED: {e}"),
+    }
+    for trace in all {
         let sizes: Vec<u64> = PERCENTS.iter().map(|&p| trace.cache_size(p)).collect();
         let mut push = |percent: f64, size: u64, subject: &str, misses: u64| {
             let requests = trace.requests.len() as u64;
@@ -397,7 +445,7 @@ pub fn run(root: &Path, plan: &Plan) -> Result<(Vec<HitRow>, Option<String>), St
         ));
         trace.write_oracle(&file)?;
         let lcs = match &python {
-            Ok(python) => libcachesim(python, &script, &file, &sizes),
+            Ok(python) => libcachesim(python, &script, &file, &sizes, trace.by_bytes),
             Err(e) => Err(e.clone()),
         };
         match lcs {
@@ -407,13 +455,15 @@ pub fn run(root: &Path, plan: &Plan) -> Result<(Vec<HitRow>, Option<String>), St
                     let Some(i) = sizes.iter().position(|&s| s == r.cache_size) else {
                         continue;
                     };
+                    let algo = if r.algo == "BeladySize" {
+                        "Belady"
+                    } else {
+                        &r.algo
+                    };
                     match (r.misses, r.error) {
-                        (Some(m), _) => push(
-                            PERCENTS[i],
-                            r.cache_size,
-                            &format!("libCacheSim {}", r.algo),
-                            m,
-                        ),
+                        (Some(m), _) => {
+                            push(PERCENTS[i], r.cache_size, &format!("libCacheSim {algo}"), m)
+                        }
                         (None, e) => eprintln!(
                             "  libCacheSim {} at {}: {}",
                             r.algo,
@@ -464,6 +514,19 @@ mod tests {
         assert_eq!(u64::from_le_bytes(bytes[4..12].try_into().unwrap()), 2);
         let size = u32::from_le_bytes(bytes[12..16].try_into().unwrap());
         assert_eq!(u64::from(size), entry_bytes(2, 5));
+        // id 2 is requested once, id 0 once: neither comes back
         assert_eq!(i64::from_le_bytes(bytes[16..24].try_into().unwrap()), -1);
+        let t = Trace::new("t".into(), vec![1, 0, 1, 1], vec![0, 0], false);
+        t.write_oracle(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let next: Vec<i64> = bytes
+            .chunks_exact(24)
+            .map(|r| i64::from_le_bytes(r[16..24].try_into().unwrap()))
+            .collect();
+        assert_eq!(
+            next,
+            vec![2, -1, 3, -1],
+            "the index of the next request of the object"
+        );
     }
 }

@@ -60,6 +60,7 @@ pub fn targets(r: &Results) -> Vec<Target> {
     let mut out = Vec::new();
     let lru = pairs(rows, LRU, "libCacheSim LRU");
     if !lru.is_empty() {
+        let equal = lru.iter().filter(|(a, b)| a.misses == b.misses).count();
         let (worst, at) = lru
             .iter()
             .map(|(ours, theirs)| {
@@ -70,28 +71,46 @@ pub fn targets(r: &Results) -> Vec<Target> {
             })
             .fold((-1.0, String::new()), |a, b| if b.0 > a.0 { b } else { a });
         out.push(Target {
-            name:
-                "hit ratio: our `lru` within 0.1 percentage points of libCacheSim's LRU, every row",
-            measured: format!("{} rows; largest gap {worst:.3} points ({at})", lru.len()),
-            met: Some(worst <= 0.1),
+            name: "hit ratio: our `lru` misses exactly as libCacheSim's LRU, every row",
+            measured: format!(
+                "{equal} of {} rows equal; largest gap {worst:.3} points ({at})",
+                lru.len()
+            ),
+            met: Some(equal == lru.len()),
         });
     }
     let s3 = pairs(rows, S3FIFO, "libCacheSim S3FIFO");
     if !s3.is_empty() {
+        let ratio =
+            |(ours, theirs): &(&HitRow, &HitRow)| ours.misses as f64 / theirs.misses.max(1) as f64;
         let (worst, at) = s3
             .iter()
-            .map(|(ours, theirs)| {
-                (
-                    ours.misses as f64 / theirs.misses.max(1) as f64,
-                    label(ours),
-                )
-            })
+            .map(|p| (ratio(p), label(p.0)))
             .fold((-1.0, String::new()), |a, b| if b.0 > a.0 { b } else { a });
         out.push(Target {
-            name: "hit ratio: our `s3-fifo` misses ≤ 1.01× libCacheSim's S3FIFO, every row",
+            name: "hit ratio: our `s3-fifo` misses ≤ 1.02× libCacheSim's S3FIFO, every row",
             measured: format!("{} rows; worst {worst:.4}× ({at})", s3.len()),
-            met: Some(worst <= 1.01),
+            met: Some(worst <= 1.02),
         });
+        let real: Vec<String> = s3
+            .iter()
+            .filter(|p| crate::traces::NAMES.contains(&p.0.trace.as_str()) && ratio(p) < 1.0)
+            .map(|p| format!("{} {:.4}×", label(p.0), ratio(p)))
+            .collect();
+        if s3
+            .iter()
+            .any(|p| crate::traces::NAMES.contains(&p.0.trace.as_str()))
+        {
+            out.push(Target {
+                name: "hit ratio: our `s3-fifo` below libCacheSim's S3FIFO on a real trace",
+                measured: if real.is_empty() {
+                    "on no real-trace row".into()
+                } else {
+                    real.join("; ")
+                },
+                met: Some(!real.is_empty()),
+            });
+        }
     }
     if let (Some(l), Some(s)) = (
         find(rows, "zipf-1.0", 1.0, LRU),
@@ -133,7 +152,7 @@ pub fn section(s: &mut String, r: &Results, plots: &[Written], plot_dir: &str) {
     let _ = writeln!(s, "## 8. Hit ratio: LRU and S3-FIFO against libCacheSim\n");
     let _ = writeln!(
         s,
-        "Miss ratio (%) of every subject on the identical request sequence ({} requests per \
+        "Miss ratio (%) of every subject on the identical request sequence ({} requests per synthetic \
          trace), written to a file that libCacheSim ({}) reads as oracleGeneral records. A \
          request is a `get`; a miss `set`s the object. Zipf traces draw from {} objects; \
          *+scans* ends each 5% of the requests with a one-time scan of fresh objects (10% of all \
@@ -142,7 +161,11 @@ pub fn section(s: &mut String, r: &Results, plots: &[Written], plot_dir: &str) {
          key and value plus the per-entry overhead) in every subject. Cache sizes are 0.1%, 1% \
          and 10% of the objects (or of their bytes). `bench/src/hitratio.rs` makes the traces, \
          `bench/python/hitratio.py` runs libCacheSim (default parameters: its S3FIFO promotes \
-         after two reads in the small queue, ours after one, as `wit/policy.wit` says).\n",
+         after two reads in the small queue, ours after one, as `wit/policy.wit` says). \
+         *Belady* is libCacheSim's offline optimum (each record carries its object's next \
+         request; on rows bounded by bytes it is libCacheSim's `BeladySize`), and the last \
+         column is how far our `s3-fifo` stands from it.\n\n\
+         Real traces, beside the synthetic ones: {}.\n",
         format_count(requests as f64),
         r.libcachesim
             .as_deref()
@@ -153,17 +176,18 @@ pub fn section(s: &mut String, r: &Results, plots: &[Written], plot_dir: &str) {
             .map(|x| (x.cache_size as f64 / x.percent * 100.0).round() as u64)
             .next()
             .map_or_else(|| "n".into(), |n| format_count(n as f64)),
+        crate::traces::SOURCES,
     );
     let subjects = subjects();
     let _ = write!(s, "| trace | size |");
     for sub in &subjects {
         let _ = write!(s, " {sub} |");
     }
-    let _ = write!(s, "\n|---|---:|");
+    let _ = write!(s, " s3-fifo − Belady (points) |\n|---|---:|");
     for _ in &subjects {
         s.push_str("---:|");
     }
-    s.push('\n');
+    s.push_str("---:|\n");
     for t in traces(rows) {
         for p in PERCENTS {
             let Some(any) = rows.iter().find(|x| x.trace == t && x.percent == p) else {
@@ -182,6 +206,15 @@ pub fn section(s: &mut String, r: &Results, plots: &[Written], plot_dir: &str) {
                     }
                     None => s.push_str(" |"),
                 }
+            }
+            match (
+                find(rows, &t, p, S3FIFO),
+                find(rows, &t, p, "libCacheSim Belady"),
+            ) {
+                (Some(ours), Some(best)) => {
+                    let _ = write!(s, " {:+.2} |", (ours.miss_ratio - best.miss_ratio) * 100.0);
+                }
+                _ => s.push_str(" |"),
             }
             s.push('\n');
         }

@@ -1,6 +1,8 @@
-//! What the performance report (`src/main.rs`) and the criterion benches (`benches/`) share: the
-//! caches compared ([`subjects`]) and the workload they run ([`workload`]). Invariant: a benchmark
-//! adapter or a workload exists once, here.
+//! What the performance report (`src/main.rs`) and the benches (`benches/`) share: the caches
+//! compared ([`subjects`]), the workload they run ([`workload`]) and the floor component of the
+//! wasmtime measurements ([`floor`]). Invariant: a benchmark adapter, a workload or a floor
+//! exists once, here.
 
+pub mod floor;
 pub mod subjects;
 pub mod workload;

@@ -16,7 +16,7 @@
 //!
 //! Flags: `--quick` (a smoke run into `target/bench-quick/`), `--skip-python`, `--report-only`
 //! (rebuild the report from `results.json` without measuring), `--only native,boundary,memory,
-//! cold,python,kv,hit,pyguest,serve` (measure those sections again and keep the others from
+//! cold,python,kv,hit,pyguest,serve,steady` (measure those sections again and keep the others from
 //! `results.json`) and `--sizes 1000,1000000` (other native sizes, for investigation).
 
 mod boundary;
@@ -36,6 +36,8 @@ mod python;
 mod reliability;
 mod report;
 mod serve;
+mod steady;
+mod traces;
 
 use faas_cache_bench::{subjects, workload};
 
@@ -104,7 +106,19 @@ pub struct Results {
     /// Section 11: caches that outlive the instance (`None`: not measured).
     #[serde(default)]
     pub serve: Option<serve::Serve>,
+    /// Section 1b: instructions per operation under callgrind (empty: not measured).
+    #[serde(default)]
+    pub steady: Vec<steady::SteadyRow>,
+    /// When each section (by its `--only` name) was last measured: `--only` keeps the others'
+    /// rows, and their dates with them.
+    #[serde(default)]
+    pub section_dates: std::collections::BTreeMap<String, String>,
 }
+
+/// The sections `--only` names, in report order.
+pub const SECTIONS: [&str; 10] = [
+    "native", "steady", "boundary", "memory", "cold", "python", "kv", "hit", "pyguest", "serve",
+];
 
 /// How much each section measures.
 struct Scale {
@@ -260,11 +274,40 @@ fn measure_all(
     };
     // With `--only`, a section it leaves out keeps its rows from the previous results.
     let mut previous = previous.filter(|_| !only.is_empty());
+    let now = command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"]);
+    let section_dates = SECTIONS
+        .iter()
+        .filter_map(|&section| {
+            let date = if wanted(section) {
+                Some(now.clone())
+            } else {
+                // Results from before sections were dated: the run they came from, or earlier.
+                previous.as_ref().map(|p| {
+                    p.section_dates
+                        .get(section)
+                        .cloned()
+                        .unwrap_or_else(|| format!("{} or earlier", p.machine.date))
+                })
+            };
+            date.map(|d| (section.to_string(), d))
+        })
+        .collect();
     let earlier_minutes = previous.as_ref().map_or(0.0, |r| r.machine.minutes);
     let native = if wanted("native") {
         native::run(&sizes, plan)
     } else {
         kept(&mut previous, |r| &mut r.native)
+    };
+    let steady = if wanted("steady") {
+        match steady::run(&root(), quick) {
+            Ok(rows) => rows,
+            Err(e) => {
+                eprintln!("bench: SKIPPED section 1b (steady instrument): {e}");
+                Vec::new()
+            }
+        }
+    } else {
+        kept(&mut previous, |r| &mut r.steady)
     };
     let boundary = if wanted("boundary") {
         boundary::run(scale.runs, scale.boundary_calls)
@@ -349,6 +392,8 @@ fn measure_all(
         component_bytes: Some(faas_cache_host::COMPONENT.len() as u64),
         python_guest,
         serve,
+        steady,
+        section_dates,
     };
     Ok(results)
 }

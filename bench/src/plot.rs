@@ -157,7 +157,7 @@ pub fn all(results: &Results, dir: &Path) -> Result<Vec<Written>, String> {
             results
                 .memory
                 .iter()
-                .filter(|m| m.policy == policy)
+                .filter(|m| m.policy == policy && m.removal_log_capacity == 0)
                 .map(|m| (mib(m.budget), f(m)))
                 .collect::<Vec<_>>()
         };

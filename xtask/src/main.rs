@@ -21,7 +21,9 @@
 //!   memory, cold start and the Python original; writes `BENCHMARKS.md` and `bench/plots/`.
 //!   `--quick` measures less into `target/bench-quick/`; `--smoke` is `--quick` on a debug build
 //!   (CI: checks that the report builds, its figures mean nothing); `--report-only` rewrites the
-//!   report from `bench/results.json`. Needs `python3` with `venv` for the Python baselines.
+//!   report from `bench/results.json`. Needs `python3` with `venv` for the Python baselines, and
+//!   for the steady instrument (section `steady`: instruction counts under callgrind) Debian's
+//!   `valgrind`, installed as root when that section runs.
 //! - `js-bench`: the JavaScript benchmark against npm `lru-cache` (`--quick` for a smoke run).
 //! - `lint`: `cargo fmt --check` and `cargo clippy -D warnings` for host crates and the guests,
 //!   and a check that nothing depends on `examples/`.
@@ -429,6 +431,9 @@ fn bench(extra: &[String]) -> Result<(), String> {
         serve.arg("--release");
     }
     run(serve)?;
+    if measures_steady(extra) {
+        ensure_debian_package("valgrind", "/usr/bin/valgrind", "VALGRIND")?;
+    }
     let mut cmd = cargo();
     cmd.args(["run", "--package", "faas-cache-bench"]);
     if !smoke {
@@ -440,6 +445,18 @@ fn bench(extra: &[String]) -> Result<(), String> {
     }
     cmd.args(extra.iter().filter(|a| *a != "--smoke"));
     run(cmd)
+}
+
+/// Whether the report's arguments measure the steady instrument (section `steady`, instruction
+/// counts under valgrind): not with `--report-only`, and with `--only` only if it names it.
+fn measures_steady(extra: &[String]) -> bool {
+    if extra.iter().any(|a| a == "--report-only") {
+        return false;
+    }
+    match extra.iter().skip_while(|a| *a != "--only").nth(1) {
+        Some(list) => list.split(',').any(|s| s == "steady"),
+        None => true,
+    }
 }
 
 fn js_dir() -> std::path::PathBuf {

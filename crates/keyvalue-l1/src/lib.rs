@@ -33,7 +33,6 @@ mod atomics;
 mod batch;
 mod control;
 mod settings;
-mod state;
 mod store;
 mod tier;
 

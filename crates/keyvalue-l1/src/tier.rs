@@ -7,14 +7,25 @@
 //! L1 entries to make room for it; every step but [`init`] ends with the after-call work, which
 //! takes the allocator's reserve back.
 
-use faas_guest_alloc::{GuardedAlloc, GuardedCell};
+use faas_guest_alloc::{GuardedAlloc, GuardedCell, Reclaim};
+use faas_guest_clock::WasiClock;
+use faas_kv_l1_core::tier as state;
 
 use crate::bindings::exports::faas::kv_l1::l1::L1Stats;
 use crate::bindings::wasi::random::insecure_seed;
 use crate::settings::{self, Settings};
-use crate::state::{self, Tier};
 
-pub use crate::state::{bucket_prefix, l1_key, Lookup, Presence};
+pub use faas_kv_l1_core::{bucket_prefix, l1_key, Lookup, Presence};
+
+/// The shared L1 tier on the guest's clock, reclaimable by the allocator.
+struct Tier(state::Tier<WasiClock>);
+
+impl Reclaim for Tier {
+    /// Evicts the entry L1's policy would evict next. False if L1 is empty.
+    fn reclaim(&mut self) -> bool {
+        self.0.evict_for_memory()
+    }
+}
 
 thread_local! {
     static TIER: GuardedCell<Option<Tier>> = const { GuardedCell::new(None) };
@@ -29,23 +40,28 @@ pub fn init() -> Result<(), String> {
         return Ok(());
     }
     // Read the configuration and the seed before borrowing: they are host calls.
-    let tier = Tier::new(settings::load()?, insecure_seed::insecure_seed())?;
+    let tier = Tier(state::Tier::new(
+        settings::load()?,
+        WasiClock,
+        insecure_seed::insecure_seed(),
+    )?);
     TIER.with(|t| t.run(|t| *t = Some(tier)));
     Ok(())
 }
 
 /// Runs `f` on the tier, then the after-call work; `None` if the tier was never created or is
 /// busy.
-fn with<R>(f: impl FnOnce(&mut Tier) -> R) -> Option<R> {
-    TIER.with(|t| t.call(|t| t.as_mut().map(f))).flatten()
+fn with<R>(f: impl FnOnce(&mut state::Tier<WasiClock>) -> R) -> Option<R> {
+    TIER.with(|t| t.call(|t| t.as_mut().map(|t| f(&mut t.0))))
+        .flatten()
 }
 
-/// See [`Tier::lookup`]; `Unknown` when there is no tier.
+/// See [`state::Tier::lookup`]; `Unknown` when there is no tier.
 pub fn lookup(key: &str) -> Lookup {
     with(|tier| tier.lookup(key)).unwrap_or(Lookup::Unknown)
 }
 
-/// See [`Tier::presence`].
+/// See [`state::Tier::presence`].
 pub fn presence(key: &str) -> Presence {
     with(|tier| tier.presence(key)).unwrap_or(Presence::Unknown)
 }
@@ -87,7 +103,18 @@ pub fn count_saved_call() {
 
 /// The counters, with the current size.
 pub fn stats() -> L1Stats {
-    with(|tier| tier.stats()).unwrap_or_else(state::empty_stats)
+    let s = with(|tier| tier.stats()).unwrap_or_default();
+    L1Stats {
+        hits: s.hits,
+        negative_hits: s.negative_hits,
+        misses: s.misses,
+        backend_calls: s.backend_calls,
+        backend_calls_saved: s.backend_calls_saved,
+        backend_errors: s.backend_errors,
+        stale_served: s.stale_served,
+        entries: s.entries,
+        bytes: s.bytes,
+    }
 }
 
 pub fn reset_stats() {
@@ -99,9 +126,9 @@ pub fn settings() -> Option<Settings> {
 }
 
 pub fn purge_expired() -> u64 {
-    with(Tier::purge_expired).unwrap_or(0)
+    with(state::Tier::purge_expired).unwrap_or(0)
 }
 
 pub fn clear() {
-    with(Tier::clear);
+    with(state::Tier::clear);
 }

@@ -1,10 +1,9 @@
-//! The L1's settings, read once from `wasi:config/store` (Spin variables, or any host's config).
-//! Invariant: every value is validated; a malformed one is an error naming the key and value,
-//! never a silent default. Absent keys take the defaults below.
+//! The L1's settings, read once from a key-value configuration (`wasi:config/store` in the
+//! component: Spin variables, or any host's config; flags in `faas-cache-serve`). Invariant:
+//! every value is validated; a malformed one is an error naming the key and value, never a silent
+//! default. Absent keys take the defaults below.
 
 use faas_cache::{parse_size, EvictionPolicy};
-
-use crate::bindings::wasi::config::store as config;
 
 /// Byte budget: `l1_max_size`, a size such as `"64K"`, `"16M"`, `"1G"`.
 pub const MAX_SIZE_KEY: &str = "l1_max_size";
@@ -40,8 +39,23 @@ pub struct Settings {
     pub policy: EvictionPolicy,
 }
 
-/// Reads and validates the settings from the host's config store.
-pub fn load() -> Result<Settings, String> {
+impl Default for Settings {
+    fn default() -> Self {
+        Settings::from_config(|_| Ok(None)).expect("the defaults are valid")
+    }
+}
+
+impl Settings {
+    /// Reads and validates the settings; `read(key)` gives a key's text, `None` if unset, or an
+    /// error reading it.
+    pub fn from_config(
+        mut read: impl FnMut(&str) -> Result<Option<String>, String>,
+    ) -> Result<Settings, String> {
+        load(&mut read)
+    }
+}
+
+fn load(read: &mut dyn FnMut(&str) -> Result<Option<String>, String>) -> Result<Settings, String> {
     let max_size = read(MAX_SIZE_KEY)?;
     let max_size = max_size.as_deref().unwrap_or(DEFAULT_MAX_SIZE);
     let max_bytes =
@@ -57,15 +71,15 @@ pub fn load() -> Result<Settings, String> {
             }
         },
     };
-    let ttl_seconds = seconds(TTL_KEY, DEFAULT_TTL_SECONDS)?;
-    let negative_ttl_seconds = seconds(NEGATIVE_TTL_KEY, DEFAULT_NEGATIVE_TTL_SECONDS)?;
+    let ttl_seconds = seconds(read, TTL_KEY, DEFAULT_TTL_SECONDS)?;
+    let negative_ttl_seconds = seconds(read, NEGATIVE_TTL_KEY, DEFAULT_NEGATIVE_TTL_SECONDS)?;
     if negative_ttl_seconds > ttl_seconds {
         return Err(format!(
             "config {NEGATIVE_TTL_KEY}={negative_ttl_seconds} exceeds {TTL_KEY}={ttl_seconds}: \
              the L1 TTL is the staleness bound, and a cached absence must keep to it too"
         ));
     }
-    let stale_if_error_seconds = seconds(STALE_IF_ERROR_KEY, DEFAULT_STALE_IF_ERROR_SECONDS)?;
+    let stale_if_error_seconds = seconds(read, STALE_IF_ERROR_KEY, DEFAULT_STALE_IF_ERROR_SECONDS)?;
     let policy = match read(POLICY_KEY)? {
         None => DEFAULT_POLICY,
         Some(text) => EvictionPolicy::from_name(text.trim()).map_err(|_| {
@@ -82,14 +96,11 @@ pub fn load() -> Result<Settings, String> {
     })
 }
 
-fn read(key: &str) -> Result<Option<String>, String> {
-    config::get(key).map_err(|e| match e {
-        config::Error::Upstream(m) => format!("config {key}: upstream error: {m}"),
-        config::Error::Io(m) => format!("config {key}: I/O error: {m}"),
-    })
-}
-
-fn seconds(key: &str, default: f64) -> Result<f64, String> {
+fn seconds(
+    read: &mut dyn FnMut(&str) -> Result<Option<String>, String>,
+    key: &str,
+    default: f64,
+) -> Result<f64, String> {
     match read(key)? {
         None => Ok(default),
         Some(text) => parse_seconds(&text).ok_or_else(|| {
@@ -104,4 +115,68 @@ fn parse_seconds(text: &str) -> Option<f64> {
         .parse::<f64>()
         .ok()
         .filter(|s| s.is_finite() && *s >= 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Settings, String> {
+        Settings::from_config(|key| {
+            Ok(pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (*v).to_owned()))
+        })
+    }
+
+    #[test]
+    fn absent_keys_take_the_defaults() {
+        let s = from(&[]).unwrap();
+        assert_eq!(s, Settings::default());
+        assert_eq!(s.max_bytes, parse_size(DEFAULT_MAX_SIZE).unwrap());
+        assert_eq!(s.ttl_seconds, DEFAULT_TTL_SECONDS);
+        assert_eq!(s.policy, DEFAULT_POLICY);
+        assert_eq!(s.max_items, None);
+    }
+
+    #[test]
+    fn every_key_is_read_and_validated() {
+        let s = from(&[
+            (MAX_SIZE_KEY, "1M"),
+            (MAX_ITEMS_KEY, " 10 "),
+            (TTL_KEY, "2.5"),
+            (NEGATIVE_TTL_KEY, "1"),
+            (STALE_IF_ERROR_KEY, "30"),
+            (POLICY_KEY, "LRU"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                s.max_bytes,
+                s.max_items,
+                s.ttl_seconds,
+                s.negative_ttl_seconds
+            ),
+            (1 << 20, Some(10), 2.5, 1.0)
+        );
+        assert_eq!(
+            (s.stale_if_error_seconds, s.policy),
+            (30.0, EvictionPolicy::Lru)
+        );
+        for bad in [
+            (MAX_SIZE_KEY, "lots"),
+            (MAX_ITEMS_KEY, "0"),
+            (TTL_KEY, "-1"),
+            (TTL_KEY, "inf"),
+            (NEGATIVE_TTL_KEY, "9"),
+            (STALE_IF_ERROR_KEY, "NaN"),
+            (POLICY_KEY, "arc"),
+        ] {
+            let e = from(&[bad]).unwrap_err();
+            assert!(e.contains(bad.0) && e.contains(bad.1), "{e}");
+        }
+        let e = Settings::from_config(|_| Err("config store down".into())).unwrap_err();
+        assert_eq!(e, "config store down");
+    }
 }

@@ -1,18 +1,38 @@
-//! The L1 tier's state: one `faas-cache` cache for every bucket of the instance (one byte
-//! budget), its settings and its counters, and what each step of an export does to them. It
-//! lives in the guarded cell of [`crate::tier`] and knows nothing of the allocator.
+//! The L1 tier: one `faas-cache` cache for every bucket (one byte budget), its settings and its
+//! counters, and what each step of a `wasi:keyvalue` call does to them. It knows nothing of
+//! where it lives (a guest's guarded cell, a host's mutex) nor of the backend.
 //!
 //! Keys are `"{len(identifier)}:{identifier}{key}"`, so buckets never collide. Values carry a
 //! one-byte tag: `PRESENT` followed by the value, or `ABSENT` alone for a cached absence
 //! (negative caching). Invariant: a fill that L1 cannot hold (too large, memory refused) removes
 //! the key's old entry, so a failed fill never leaves an older value behind.
 
-use faas_cache::{try_copy, Cache, Config, Expiry};
-use faas_guest_alloc::Reclaim;
-use faas_guest_clock::WasiClock;
+use faas_cache::{try_copy, Cache, Clock, Config, Expiry};
 
-use crate::bindings::exports::faas::kv_l1::l1::L1Stats;
 use crate::settings::Settings;
+
+/// The counters of an L1, as `faas:kv-l1/l1.l1-stats` reports them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct L1Stats {
+    /// Reads answered from L1, negative entries included.
+    pub hits: u64,
+    /// The subset of `hits` answered by a cached absence.
+    pub negative_hits: u64,
+    /// Reads L1 could not answer.
+    pub misses: u64,
+    /// Calls made to the backend, of every kind.
+    pub backend_calls: u64,
+    /// Backend calls L1 made unnecessary.
+    pub backend_calls_saved: u64,
+    /// Backend calls that failed.
+    pub backend_errors: u64,
+    /// Reads answered with a stale value because the backend failed.
+    pub stale_served: u64,
+    /// Entries held now.
+    pub entries: u64,
+    /// Accounted bytes held now.
+    pub bytes: u64,
+}
 
 const PRESENT: u8 = 1;
 const ABSENT: u8 = 0;
@@ -41,15 +61,15 @@ pub enum Presence {
     Unknown,
 }
 
-pub struct Tier {
-    cache: Cache<WasiClock>,
+pub struct Tier<C: Clock> {
+    cache: Cache<C>,
     pub settings: Settings,
     pub stats: L1Stats,
 }
 
-impl Tier {
-    /// A tier with `settings` whose key hashing is seeded with `seed`.
-    pub fn new(settings: Settings, seed: (u64, u64)) -> Result<Tier, String> {
+impl<C: Clock> Tier<C> {
+    /// A tier with `settings` on `clock` whose key hashing is seeded with `seed`.
+    pub fn new(settings: Settings, clock: C, seed: (u64, u64)) -> Result<Tier<C>, String> {
         // Values live `ttl + stale-if-error` seconds; they are fresh while more than
         // `stale-if-error` seconds remain (see `Tier::lookup`).
         let config = Config {
@@ -59,7 +79,7 @@ impl Tier {
             removal_log_capacity: 0,
             policy: settings.policy,
         };
-        let cache = Cache::with_clock_and_seed(config, WasiClock, seed)
+        let cache = Cache::with_clock_and_seed(config, clock, seed)
             .map_err(|e| format!("L1 settings rejected: {e}"))?;
         Ok(Tier {
             cache,
@@ -168,28 +188,50 @@ impl Tier {
     pub fn clear(&mut self) {
         self.cache.clear();
     }
-}
 
-impl Reclaim for Tier {
-    /// Evicts the entry L1's policy would evict next (the least recently used one under LRU).
+    /// Invalidations may have been missed (a host's tracking connection dropped): no entry is
+    /// fresh any more. With stale-if-error on, each value stays for at most the window as a
+    /// stale one, which answers only when the backend fails; cached absences go, and without
+    /// stale-if-error everything goes. O(n); runs only when tracking is lost or regained.
+    pub fn distrust_all(&mut self) {
+        let window = self.settings.stale_if_error_seconds;
+        if window <= 0.0 {
+            self.cache.clear();
+            return;
+        }
+        let keys: Vec<String> = self.cache.keys().map(str::to_owned).collect();
+        for key in keys {
+            let present = self.cache.peek(&key).map(|e| e.first() == Some(&PRESENT));
+            match (present, self.cache.get_ttl(&key)) {
+                (Some(true), Ok(Some(left))) if left <= window => {}
+                (Some(true), Ok(_)) => {
+                    let _ = self.cache.set_ttl(&key, Some(window));
+                }
+                _ => {
+                    self.cache.delete(&key);
+                }
+            }
+        }
+    }
+
+    /// Live entries held now.
+    pub fn len(&mut self) -> usize {
+        self.cache.len()
+    }
+
+    pub fn is_empty(&mut self) -> bool {
+        self.cache.len() == 0
+    }
+
+    /// Evicts the entry L1's policy would evict next (for an allocator that must free memory).
     /// False if L1 is empty.
-    fn reclaim(&mut self) -> bool {
+    pub fn evict_for_memory(&mut self) -> bool {
         self.cache.evict_for_memory()
     }
 }
 
 pub fn empty_stats() -> L1Stats {
-    L1Stats {
-        hits: 0,
-        negative_hits: 0,
-        misses: 0,
-        backend_calls: 0,
-        backend_calls_saved: 0,
-        backend_errors: 0,
-        stale_served: 0,
-        entries: 0,
-        bytes: 0,
-    }
+    L1Stats::default()
 }
 
 /// The L1 key of `key` in the bucket whose key prefix is `prefix`; `None` if memory is refused.
@@ -221,4 +263,88 @@ pub fn tagged_absent() -> Option<Vec<u8>> {
     v.try_reserve_exact(1).ok()?;
     v.push(ABSENT);
     Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use faas_cache::{ManualClock, Time};
+
+    use super::*;
+
+    fn tier(ttl: f64, negative: f64, stale: f64) -> (Tier<ManualClock>, ManualClock) {
+        let clock = ManualClock::new(Time::from_unix(1_700_000_000, 0));
+        let settings = Settings {
+            ttl_seconds: ttl,
+            negative_ttl_seconds: negative,
+            stale_if_error_seconds: stale,
+            ..Settings::default()
+        };
+        (Tier::new(settings, clock.clone(), (1, 2)).unwrap(), clock)
+    }
+
+    #[test]
+    fn a_fill_is_fresh_for_the_ttl_then_stale_for_the_window_then_gone() {
+        let (mut t, clock) = tier(5.0, 0.0, 10.0);
+        t.fill("k".into(), tagged(b"v"), true);
+        assert!(matches!(t.lookup("k"), Lookup::Present(v) if v == b"v"));
+        assert!(matches!(t.presence("k"), Presence::Known(true)));
+        clock.advance_secs(6.0);
+        assert!(matches!(t.lookup("k"), Lookup::Stale(v) if v == b"v"));
+        assert!(matches!(t.presence("k"), Presence::Stale));
+        clock.advance_secs(10.0);
+        assert!(matches!(t.lookup("k"), Lookup::Unknown));
+        let s = t.stats();
+        assert_eq!((s.hits, s.misses), (2, 3));
+    }
+
+    #[test]
+    fn absences_are_kept_only_with_negative_caching_and_a_failed_fill_leaves_nothing() {
+        let (mut off, _) = tier(5.0, 0.0, 0.0);
+        off.fill("k".into(), tagged(b"old"), true);
+        off.fill("k".into(), tagged_absent(), false);
+        assert!(
+            matches!(off.lookup("k"), Lookup::Unknown),
+            "the old value went too"
+        );
+        let (mut on, clock) = tier(5.0, 1.0, 0.0);
+        on.fill("k".into(), tagged_absent(), false);
+        assert!(matches!(on.lookup("k"), Lookup::Absent));
+        assert!(matches!(on.presence("k"), Presence::Known(false)));
+        assert_eq!(on.stats().negative_hits, 2);
+        clock.advance_secs(1.5);
+        assert!(matches!(on.lookup("k"), Lookup::Unknown), "negative TTL");
+        on.fill("k".into(), tagged(b"v"), true);
+        on.fill("k".into(), None, true);
+        assert!(
+            matches!(on.lookup("k"), Lookup::Unknown),
+            "refused memory drops it"
+        );
+    }
+
+    #[test]
+    fn distrusted_values_answer_only_as_stale_ones_inside_the_window() {
+        let (mut t, clock) = tier(5.0, 1.0, 10.0);
+        t.fill("v".into(), tagged(b"v"), true);
+        t.fill("gone".into(), tagged_absent(), false);
+        t.distrust_all();
+        assert!(matches!(t.lookup("v"), Lookup::Stale(v) if v == b"v"));
+        assert!(matches!(t.lookup("gone"), Lookup::Unknown), "absences go");
+        clock.advance_secs(10.5);
+        assert!(
+            matches!(t.lookup("v"), Lookup::Unknown),
+            "for the window at most"
+        );
+        let (mut off, _) = tier(5.0, 0.0, 0.0);
+        off.fill("v".into(), tagged(b"v"), true);
+        off.distrust_all();
+        assert!(off.is_empty(), "without stale-if-error everything goes");
+    }
+
+    #[test]
+    fn buckets_never_share_keys() {
+        let a = l1_key(&bucket_prefix("ab"), "c").unwrap();
+        let b = l1_key(&bucket_prefix("a"), "bc").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a, "2:abc");
+    }
 }

@@ -856,6 +856,7 @@ pub fn run(root: &Path, plan: &Plan) -> Result<Serve, String> {
             Scope::new(ScopeLimits::default()),
             reuse,
             None,
+            None,
         )
         .map_err(|e| format!("{prefix}: {e:#}"))
     })

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use faas_cache_provider::{CacheCtx, CacheView, Scope};
+use faas_cache_provider::{CacheCtx, CacheView, Scope, ScopeClock};
+use faas_kv_provider::{AppL1, KvCtx, KvView};
 use wasmtime::component::{Component, GuestTaskId, Linker, ResourceTable};
 use wasmtime::error::Context as _;
 use wasmtime::{Engine, Store, StoreContextMut};
@@ -89,7 +90,12 @@ pub struct Host {
     http: WasiHttpCtx,
     hooks: NoOutgoingRequests,
     cache: CacheCtx,
+    /// The app's `wasi:keyvalue` L1 (with `--keyvalue`; without, `open` fails).
+    kv: KvCtx<ScopeClock>,
 }
+
+/// An app's `wasi:keyvalue` L1, shared by its instances.
+pub type AppKv = Arc<AppL1<ScopeClock>>;
 
 impl Host {
     /// A new instance's state: its stdout and stderr go to the server's stderr (stdout carries
@@ -107,11 +113,22 @@ impl Host {
             http: WasiHttpCtx::new(),
             hooks: NoOutgoingRequests,
             cache: CacheCtx::new(scope),
+            kv: KvCtx::new(None),
         }
+    }
+
+    /// The same state, with `wasi:keyvalue` served by the app's L1 `kv`.
+    pub fn with_keyvalue(mut self, kv: Option<AppKv>) -> Host {
+        self.kv = KvCtx::new(kv);
+        self
     }
 
     fn cache_view(&mut self) -> CacheView<'_> {
         CacheView::new(&mut self.cache, &mut self.table)
+    }
+
+    fn kv_view(&mut self) -> KvView<'_, ScopeClock> {
+        KvView::new(&mut self.kv, &mut self.table)
     }
 }
 
@@ -193,8 +210,9 @@ pub fn store(engine: &Engine, host: Host) -> Store<Host> {
     store
 }
 
-/// All of WASI 0.2 (as `wasmtime serve -Scli`), WASI HTTP 0.2 and 0.3, WASIp3, and
-/// `faas:cache/{cache,policy,named}` from the provider.
+/// All of WASI 0.2 (as `wasmtime serve -Scli`), WASI HTTP 0.2 and 0.3, WASIp3,
+/// `faas:cache/{cache,policy,named}` from the provider, and `wasi:keyvalue@0.2.0-draft2` from
+/// each app's L1 (with `--keyvalue`; without, `open` fails with an error that says so).
 pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     let mut linker = Linker::<Host>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
@@ -202,6 +220,7 @@ pub fn linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     wasmtime_wasi::p3::add_to_linker(&mut linker)?;
     wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
     faas_cache_provider::add_to_linker(&mut linker, Host::cache_view)?;
+    faas_kv_provider::add_to_linker(&mut linker, Host::kv_view)?;
     Ok(linker)
 }
 
@@ -282,6 +301,7 @@ pub struct AppState {
     scope: Scope,
     reuse: Reuse,
     wall_clock: Option<WallClock>,
+    kv: Option<AppKv>,
 }
 
 impl HandlerState for AppState {
@@ -290,7 +310,8 @@ impl HandlerState for AppState {
     type WorkerState = Worker;
 
     async fn instantiate(&self) -> wasmtime::Result<Instance<Host, Expiry, Worker>> {
-        let host = Host::new(self.scope.clone(), self.wall_clock.as_ref());
+        let host =
+            Host::new(self.scope.clone(), self.wall_clock.as_ref()).with_keyvalue(self.kv.clone());
         let mut store = store(&self.engine, host);
         let proxy = self.pre.instantiate_async(&mut store).await?;
         Ok(Instance {
@@ -311,6 +332,8 @@ impl HandlerState for AppState {
 pub struct App {
     pub prefix: String,
     pub scope: Scope,
+    /// The app's `wasi:keyvalue` L1 (with `--keyvalue`).
+    pub kv: Option<AppKv>,
     pub handler: ProxyHandler<AppState>,
 }
 
@@ -323,15 +346,17 @@ impl App {
         path: &Path,
         scope: Scope,
         reuse: Reuse,
+        kv: Option<AppKv>,
     ) -> wasmtime::Result<App> {
         let component = Component::from_file(engine, path)
             .with_context(|| format!("cannot load the app {}", path.display()))?;
-        App::from_component(engine, linker, prefix, &component, scope, reuse, None)
+        App::from_component(engine, linker, prefix, &component, scope, reuse, None, kv)
             .with_context(|| format!("the app {}", path.display()))
     }
 
     /// [`App::load`] for a compiled component, with `wall_clock` (if any) as its instances'
     /// WASI wall clock.
+    #[allow(clippy::too_many_arguments)]
     pub fn from_component(
         engine: &Engine,
         linker: &Linker<Host>,
@@ -340,6 +365,7 @@ impl App {
         scope: Scope,
         reuse: Reuse,
         wall_clock: Option<WallClock>,
+        kv: Option<AppKv>,
     ) -> wasmtime::Result<App> {
         let pre = linker.instantiate_pre(component)?;
         let pre = match wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
@@ -356,10 +382,12 @@ impl App {
             scope: scope.clone(),
             reuse,
             wall_clock,
+            kv: kv.clone(),
         });
         Ok(App {
             prefix,
             scope,
+            kv,
             handler,
         })
     }

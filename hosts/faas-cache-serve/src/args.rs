@@ -55,9 +55,69 @@ pub struct Args {
     /// Seconds between background purges of expired entries.
     #[arg(long, default_value_t = 1.0, value_name = "SECONDS", value_parser = parse_seconds)]
     pub purge_every: f64,
+
+    /// Provide `wasi:keyvalue/{store,atomics,batch}@0.2.0-draft2` to every app from this Redis,
+    /// through an L1 per app that all its instances share and that Redis keeps coherent
+    /// (client-side caching). Bucket B's key K is the Redis key `B:K`.
+    #[arg(long, value_name = "redis://HOST:PORT")]
+    pub keyvalue: Option<String>,
+
+    /// With `--keyvalue`: the bucket identifiers an app may open, comma-separated (any other
+    /// gets `no-such-store`).
+    #[arg(
+        long,
+        default_value = "default",
+        value_name = "LIST",
+        value_delimiter = ','
+    )]
+    pub buckets: Vec<String>,
+
+    /// With `--keyvalue`: the L1's byte budget per app (as `faas:kv-l1`'s `l1_max_size`).
+    #[arg(long, value_name = "SIZE")]
+    pub l1_max_size: Option<String>,
+
+    /// With `--keyvalue`: the L1's item limit per app (`l1_max_items`; none by default).
+    #[arg(long, value_name = "N")]
+    pub l1_max_items: Option<String>,
+
+    /// With `--keyvalue`: seconds an L1 entry lives (`l1_ttl_seconds`, 5 by default); the
+    /// staleness bound while Redis cannot track.
+    #[arg(long, value_name = "SECONDS")]
+    pub l1_ttl_seconds: Option<String>,
+
+    /// With `--keyvalue`: seconds a cached absence lives (`l1_negative_ttl_seconds`; 0, off,
+    /// by default).
+    #[arg(long, value_name = "SECONDS")]
+    pub l1_negative_ttl_seconds: Option<String>,
+
+    /// With `--keyvalue`: seconds past its TTL a value may still answer when Redis fails
+    /// (`l1_stale_if_error_seconds`; 0, off, by default).
+    #[arg(long, value_name = "SECONDS")]
+    pub l1_stale_if_error_seconds: Option<String>,
+
+    /// With `--keyvalue`: the L1's eviction policy, `s3-fifo` (default) or `lru` (`l1_policy`).
+    #[arg(long, value_name = "POLICY")]
+    pub l1_policy: Option<String>,
 }
 
 impl Args {
+    /// The L1 settings of `--keyvalue`, validated as `faas:kv-l1` validates its config keys.
+    pub fn l1_settings(&self) -> Result<faas_kv_l1_core::Settings, String> {
+        use faas_kv_l1_core::settings as keys;
+        faas_kv_l1_core::Settings::from_config(|key| {
+            Ok(match key {
+                keys::MAX_SIZE_KEY => self.l1_max_size.clone(),
+                keys::MAX_ITEMS_KEY => self.l1_max_items.clone(),
+                keys::TTL_KEY => self.l1_ttl_seconds.clone(),
+                keys::NEGATIVE_TTL_KEY => self.l1_negative_ttl_seconds.clone(),
+                keys::STALE_IF_ERROR_KEY => self.l1_stale_if_error_seconds.clone(),
+                keys::POLICY_KEY => self.l1_policy.clone(),
+                _ => None,
+            })
+        })
+        .map_err(|e| e.replace("config l1_", "--l1-").replace('_', "-"))
+    }
+
     /// Every app with its prefix: the positional one at `/`, then the `--app` ones.
     pub fn all_apps(&self) -> Vec<(String, PathBuf)> {
         let mut apps: Vec<(String, PathBuf)> = self

@@ -25,7 +25,7 @@ use http_body_util::BodyExt;
 use hyper::body::Bytes;
 use wasmtime::error::Context as _;
 
-pub use app::{engine, linker, store, App, Host, Reuse, WallClock, REQUEST_TIMEOUT};
+pub use app::{engine, linker, store, App, AppKv, Host, Reuse, WallClock, REQUEST_TIMEOUT};
 pub use args::Args;
 use faas_cache_provider::{Scope, ScopeLimits};
 
@@ -152,6 +152,13 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+/// A seed for an L1's key hashing that another process cannot guess.
+fn random_seed() -> (u64, u64) {
+    use std::hash::BuildHasher;
+    let state = std::collections::hash_map::RandomState::new();
+    (state.hash_one(1u8), state.hash_one(2u8))
+}
+
 /// Runs the server as `args` say, until SIGINT or SIGTERM.
 pub async fn run(args: Args) -> wasmtime::Result<()> {
     // First, so that a signal while the apps compile stops the server cleanly (exit 0).
@@ -176,10 +183,27 @@ pub async fn run(args: Args) -> wasmtime::Result<()> {
             Duration::from_secs_f64(args.idle_timeout),
         )
     };
+    let l1_settings = match &args.keyvalue {
+        Some(_) => Some(args.l1_settings().map_err(wasmtime::Error::msg)?),
+        None => None,
+    };
     let engine = engine()?;
     let linker = linker(&engine)?;
     let mut loaded = Vec::new();
     for (prefix, path) in apps {
+        let kv = match (&args.keyvalue, &l1_settings) {
+            (Some(url), Some(settings)) => Some(Arc::new(
+                faas_kv_provider::AppL1::new(
+                    url,
+                    &args.buckets,
+                    settings.clone(),
+                    faas_cache_provider::ScopeClock::System,
+                    random_seed(),
+                )
+                .map_err(|e| wasmtime::Error::msg(format!("--keyvalue {url}: {e}")))?,
+            )),
+            _ => None,
+        };
         loaded.push(App::load(
             &engine,
             &linker,
@@ -187,6 +211,7 @@ pub async fn run(args: Args) -> wasmtime::Result<()> {
             &path,
             Scope::new(limits),
             reuse,
+            kv,
         )?);
     }
     let router = Arc::new(Router::new(loaded));

@@ -112,6 +112,7 @@ pub async fn serve_with_clock(
         Scope::new(ScopeLimits::default()),
         reuse,
         clock.map(WallClock::new),
+        None,
     )?;
     let router = Arc::new(Router::new(vec![app]));
     let listener = tokio::net::TcpListener::bind(addr).await?;

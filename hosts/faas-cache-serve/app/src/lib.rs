@@ -18,6 +18,10 @@
 //! | `op=loop&key=K&n=N` | opens `items` (as `op=hit`), stores `K` (100 B) if absent, then `N` gets of it; the hits |
 //! | `op=fill&cache=C&max=SIZE&n=N&size=S[&from=F]` | opens `C` and sets keys `F`..`F+N` to `S`-byte values; the cache's bytes |
 //! | `op=nop` | nothing: no cache call at all (the no-cache baseline) |
+//! | `op=kv-get&key=K[&bucket=B]` | `wasi:keyvalue` `get` in bucket `B` (`default`): 200 and the value, or 404 |
+//! | `op=kv-set&key=K&value=V[&bucket=B]` | `set`: 200, or 409 and the error |
+//! | `op=kv-delete&key=K`, `op=kv-exists&key=K`, `op=kv-incr&key=K&delta=D` | `delete`, `exists` (`true`/`false`), `increment` (the new value) |
+//! | `op=kv-many&keys=A,B,...` | `get-many`: `K=V` or `K` (absent), one a line |
 //! | `op=trap` | the instance traps |
 //! | `op=spin` | the instance loops without end (until the server's request timeout) |
 //!
@@ -40,6 +44,7 @@ use bindings::faas::cache::policy::EvictionPolicy;
 use bindings::wasi::http::types::{
     Fields, IncomingRequest, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
+use bindings::wasi::keyvalue::{atomics, batch, store};
 
 struct App;
 
@@ -173,6 +178,61 @@ fn open(q: &Query, default_max: &str) -> Result<CacheDict, Reply> {
         .map_err(|e| Reply::status(409, describe(&e)))
 }
 
+fn kv_error(e: &store::Error) -> Reply {
+    Reply::status(
+        409,
+        match e {
+            store::Error::NoSuchStore => "no-such-store".to_owned(),
+            store::Error::AccessDenied => "access-denied".to_owned(),
+            store::Error::Other(m) => format!("other: {m}"),
+        },
+    )
+}
+
+/// The `kv-*` ops: `wasi:keyvalue` as the host provides it.
+fn keyvalue(op: &str, q: &Query) -> Reply {
+    let bucket = match store::open(q.get("bucket").unwrap_or("default")) {
+        Ok(bucket) => bucket,
+        Err(e) => return kv_error(&e),
+    };
+    let key = q.get("key").unwrap_or("k");
+    let answer = match op {
+        "kv-get" => bucket.get(key).map(|v| match v {
+            Some(v) => Reply::ok(v),
+            None => Reply::status(404, "absent"),
+        }),
+        "kv-set" => bucket
+            .set(key, q.get("value").unwrap_or("").as_bytes())
+            .map(|()| Reply::ok("ok")),
+        "kv-delete" => bucket.delete(key).map(|()| Reply::ok("ok")),
+        "kv-exists" => bucket.exists(key).map(|e| Reply::ok(e.to_string())),
+        "kv-incr" => {
+            let delta = q.get("delta").and_then(|d| d.parse().ok()).unwrap_or(1);
+            atomics::increment(&bucket, key, delta).map(|n| Reply::ok(n.to_string()))
+        }
+        "kv-many" => {
+            let keys: Vec<String> = q
+                .get("keys")
+                .unwrap_or("")
+                .split(',')
+                .map(str::to_owned)
+                .collect();
+            batch::get_many(&bucket, &keys).map(|pairs| {
+                let lines: Vec<String> = pairs
+                    .into_iter()
+                    .map(|(k, v)| match v {
+                        Some(v) => format!("{k}={}", String::from_utf8_lossy(&v)),
+                        None => k,
+                    })
+                    .collect();
+                Reply::ok(lines.join("\n"))
+            })
+        }
+        _ => return Reply::status(400, "unknown kv op"),
+    };
+    answer.unwrap_or_else(|e| kv_error(&e))
+}
+
 /// The options of the `items` cache that `op=hit` and `op=loop` use: 4 MiB, 60 s TTL.
 fn items_options() -> Options {
     Options {
@@ -295,6 +355,7 @@ fn answer(path_with_query: &str) -> Reply {
             Err(reply) => reply,
         },
         "nop" => Reply::ok("nop"),
+        op if op.starts_with("kv-") => keyvalue(op, &q),
         "trap" => panic!("asked to trap"),
         "spin" => {
             let mut n = 0u64;

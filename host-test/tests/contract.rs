@@ -668,6 +668,38 @@ fn h2_removal_log_keeps_the_newest_and_counts_the_dropped() {
 }
 
 #[test]
+fn a_large_removal_log_drains_in_several_calls_without_a_trap() {
+    // 48 MiB of records in the log: one call may copy at most 128 MiB out (wasmtime), so a
+    // call returns at most 16 MiB of them, oldest first, and the rest stay for the next calls.
+    let mut g = Guest::new();
+    let d = cache(&mut g, |o| {
+        o.max_size = Some("64M".into());
+        o.removal_log_capacity = 1000;
+    });
+    let value = vec![7u8; 1 << 20];
+    for i in 0..48 {
+        g.set(d, &format!("k{i:02}"), &value).unwrap();
+        g.delete(d, &format!("k{i:02}"));
+    }
+    let mut drained = Vec::new();
+    let mut calls = 0;
+    loop {
+        let batch = g.drain_removals(d, u32::MAX);
+        if batch.is_empty() {
+            break;
+        }
+        let bytes: usize = batch.iter().map(|r| r.key.len() + r.value.len()).sum();
+        assert!(bytes <= 16 << 20, "{bytes} bytes in one call");
+        drained.extend(batch.into_iter().map(|r| r.key));
+        calls += 1;
+    }
+    assert!(calls >= 3, "{calls} calls");
+    let want: Vec<String> = (0..48).map(|i| format!("k{i:02}")).collect();
+    assert_eq!(drained, want);
+    assert_eq!(g.stats(d).removals_dropped, 0);
+}
+
+#[test]
 fn drain_removals_takes_at_most_max_oldest_first() {
     let mut g = Guest::new();
     let d = logged(&mut g);

@@ -14,6 +14,9 @@ use crate::registry::GuestCache;
 use crate::seed::next_seed;
 use crate::{convert, memory};
 
+/// The most record bytes (keys and values) one `drain-removals` call returns.
+const DRAIN_BYTES: u64 = 16 << 20;
+
 pub struct Component;
 
 impl Guest for Component {
@@ -296,7 +299,9 @@ impl GuestCacheDict for CacheDict {
 
     fn drain_removals(&self, max: u32) -> Vec<Removal> {
         self.with(|c| {
-            c.drain_removals(max)
+            // "Up to `max`": a call returns at most DRAIN_BYTES of keys and values, so a large
+            // log never exceeds what a host copies out in one call (wasmtime's 128 MiB).
+            c.drain_removals_within(max, DRAIN_BYTES)
                 .into_iter()
                 .map(convert::removal)
                 .collect()

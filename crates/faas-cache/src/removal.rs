@@ -144,7 +144,21 @@ impl RemovalLog {
 
     /// Takes up to `max` records, oldest first.
     pub(crate) fn drain(&mut self, max: u32) -> Vec<Removal> {
-        let mut n = self.records.len().min(max as usize);
+        self.drain_within(max, u64::MAX)
+    }
+
+    /// The oldest records, at most `max` of them and, beyond the first, at most `max_bytes` of
+    /// keys and values in all.
+    pub(crate) fn drain_within(&mut self, max: u32, max_bytes: u64) -> Vec<Removal> {
+        let mut n = 0;
+        let mut bytes = 0u64;
+        for r in self.records.iter().take(max as usize) {
+            bytes = bytes.saturating_add(record_bytes(r));
+            if n > 0 && bytes > max_bytes {
+                break;
+            }
+            n += 1;
+        }
         let mut out = Vec::new();
         while n > 0 && out.try_reserve_exact(n).is_err() {
             n /= 2;
@@ -199,6 +213,27 @@ mod tests {
             value: vec![],
             cause: RemovalCause::Deleted,
         }
+    }
+
+    #[test]
+    fn a_drain_within_bytes_stops_early_but_always_takes_one() {
+        let mut log = RemovalLog::new(10, None);
+        for k in ["a", "b", "c"] {
+            log.push(Removal {
+                value: vec![0; 100],
+                ..rec(k)
+            });
+        }
+        let one = record_bytes(&log.records[0]);
+        let keys = |v: Vec<Removal>| v.into_iter().map(|r| r.key).collect::<Vec<_>>();
+        assert_eq!(
+            keys(log.drain_within(10, 1)),
+            ["a"],
+            "the first even past the bound"
+        );
+        assert_eq!(keys(log.drain_within(10, 2 * one)), ["b", "c"]);
+        assert_eq!(log.len(), 0);
+        assert_eq!(log.bytes(), 0);
     }
 
     #[test]

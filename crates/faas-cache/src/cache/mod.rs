@@ -563,6 +563,13 @@ impl<C: Clock> Cache<C> {
         self.inner.log.drain(max)
     }
 
+    /// [`Cache::drain_removals`], stopping early once the records taken hold `max_bytes` of
+    /// keys and values (the first record is always taken): a host that copies them across a
+    /// boundary with a per-call limit drains a large log in several calls.
+    pub fn drain_removals_within(&mut self, max: u32, max_bytes: u64) -> Vec<Removal> {
+        self.inner.log.drain_within(max, max_bytes)
+    }
+
     /// The bytes of keys and values the removal log holds (never above the byte limit, when the
     /// cache has one); for tests and diagnostics.
     #[doc(hidden)]

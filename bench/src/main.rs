@@ -16,7 +16,7 @@
 //!
 //! Flags: `--quick` (a smoke run into `target/bench-quick/`), `--skip-python`, `--report-only`
 //! (rebuild the report from `results.json` without measuring), `--only native,boundary,memory,
-//! cold,python,kv,hit,pyguest,serve,steady` (measure those sections again and keep the others from
+//! cold,python,kv,kvhost,hit,pyguest,serve,steady` (measure those sections again and keep the others from
 //! `results.json`) and `--sizes 1000,1000000` (other native sizes, for investigation).
 
 mod boundary;
@@ -27,6 +27,7 @@ mod headline;
 mod hitratio;
 mod hitratio_report;
 mod kv;
+mod kv_host;
 mod measure;
 mod memory;
 mod native;
@@ -106,6 +107,9 @@ pub struct Results {
     /// Section 11: caches that outlive the instance (`None`: not measured).
     #[serde(default)]
     pub serve: Option<serve::Serve>,
+    /// Section 7b: the L1 held by `faas-cache-serve --keyvalue` (`None`: not measured).
+    #[serde(default)]
+    pub kv_host: Option<kv_host::KvHost>,
     /// Section 1b: instructions per operation under callgrind (empty: not measured).
     #[serde(default)]
     pub steady: Vec<steady::SteadyRow>,
@@ -116,8 +120,9 @@ pub struct Results {
 }
 
 /// The sections `--only` names, in report order.
-pub const SECTIONS: [&str; 10] = [
-    "native", "steady", "boundary", "memory", "cold", "python", "kv", "hit", "pyguest", "serve",
+pub const SECTIONS: [&str; 11] = [
+    "native", "steady", "boundary", "memory", "cold", "python", "kv", "kvhost", "hit", "pyguest",
+    "serve",
 ];
 
 /// How much each section measures.
@@ -134,6 +139,7 @@ struct Scale {
     kv_ops: usize,
     hit: hitratio::Plan,
     serve: serve::Plan,
+    kv_host: kv_host::Plan,
 }
 
 const FULL: Scale = Scale {
@@ -164,6 +170,12 @@ const FULL: Scale = Scale {
         fill_bytes: 3 * (64 << 20),
         debug_binary: false,
     },
+    kv_host: kv_host::Plan {
+        requests: 20_000,
+        writes: 200,
+        misses: 20_000,
+        runs: 5,
+    },
 };
 
 const QUICK: Scale = Scale {
@@ -193,6 +205,12 @@ const QUICK: Scale = Scale {
         lock_runs: 2,
         fill_bytes: 16 << 20,
         debug_binary: true,
+    },
+    kv_host: kv_host::Plan {
+        requests: 1_000,
+        writes: 20,
+        misses: 1_000,
+        runs: 2,
     },
 };
 
@@ -347,6 +365,17 @@ fn measure_all(
     } else {
         kept(&mut previous, |r| &mut r.kv)
     };
+    let kv_host = if wanted("kvhost") {
+        match kv_host::run(&scale.kv_host) {
+            Ok(figures) => Some(figures),
+            Err(e) => {
+                eprintln!("bench: SKIPPED section 7b (the host's L1): {e}");
+                None
+            }
+        }
+    } else {
+        previous.as_ref().and_then(|r| r.kv_host.clone())
+    };
     let (hitratio, libcachesim) = if wanted("hit") {
         hitratio::run(&root(), &scale.hit)?
     } else {
@@ -392,6 +421,7 @@ fn measure_all(
         component_bytes: Some(faas_cache_host::COMPONENT.len() as u64),
         python_guest,
         serve,
+        kv_host,
         steady,
         section_dates,
     };

@@ -102,7 +102,15 @@ fn measure(budget: usize, policy: EvictionPolicy, removal_log_capacity: u32) -> 
     }
     let after_churn = g.memory_bytes();
     let removals_dropped = g.cache(d).stats().removals_dropped;
-    let removals_held = g.cache(d).drain_removals(u32::MAX).len() as u64;
+    // A call returns at most 16 MiB of records: drain until the log is empty.
+    let mut removals_held = 0u64;
+    loop {
+        let n = g.cache(d).drain_removals(u32::MAX).len() as u64;
+        if n == 0 {
+            break;
+        }
+        removals_held += n;
+    }
     let row = MemoryRow {
         policy: policy.into(),
         budget,

@@ -169,20 +169,20 @@ fn compose(app: &[u8], dependency: &[u8]) -> Result<Vec<u8>, String> {
 // A keep-alive HTTP/1.1 client.
 
 /// What one response said.
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     hit: bool,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
-struct Client {
+pub(crate) struct Client {
     addr: SocketAddr,
     stream: Option<BufReader<TcpStream>>,
     line: String,
 }
 
 impl Client {
-    fn new(addr: SocketAddr) -> Client {
+    pub(crate) fn new(addr: SocketAddr) -> Client {
         Client {
             addr,
             stream: None,
@@ -201,7 +201,7 @@ impl Client {
     }
 
     /// GET `path`; on a response that closes the connection, the next call reconnects.
-    fn get(&mut self, path: &str) -> Result<Reply, String> {
+    pub(crate) fn get(&mut self, path: &str) -> Result<Reply, String> {
         let result = self.exchange(path);
         if result.is_err() {
             self.stream = None;
@@ -300,15 +300,15 @@ impl Client {
 // The in-process server.
 
 /// A `faas-cache-serve` router served on loopback by a tokio runtime of this process.
-struct InProcess {
+pub(crate) struct InProcess {
     runtime: tokio::runtime::Runtime,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl InProcess {
-    fn start(apps: Vec<App>) -> Result<InProcess, String> {
+    pub(crate) fn start(apps: Vec<App>) -> Result<InProcess, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

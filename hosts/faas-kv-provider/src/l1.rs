@@ -114,19 +114,44 @@ struct Data {
 pub struct AppL1<C: Clock> {
     coherence: Arc<Coherence<C>>,
     data: Mutex<Data>,
-    tracker: Tracker,
+    /// `None`: untracked (the TTL is the only bound; for measuring what tracking costs).
+    tracker: Option<Tracker>,
     buckets: Vec<String>,
     round_trips: AtomicU64,
 }
 
 impl<C: Clock + Send + 'static> AppL1<C> {
-    /// An L1 for the buckets `buckets` (identifiers without `:`) on the Redis at `url`.
+    /// An L1 for the buckets `buckets` (identifiers without `:`) on the Redis at `url`, kept
+    /// coherent by tracking.
     pub fn new(
         url: &str,
         buckets: &[String],
         settings: Settings,
         clock: C,
         seed: (u64, u64),
+    ) -> Result<AppL1<C>, String> {
+        AppL1::build(url, buckets, settings, clock, seed, true)
+    }
+
+    /// [`AppL1::new`] without tracking: the TTL is the only staleness bound (what the composed
+    /// component does; the benchmark measures what tracking adds with it).
+    pub fn untracked(
+        url: &str,
+        buckets: &[String],
+        settings: Settings,
+        clock: C,
+        seed: (u64, u64),
+    ) -> Result<AppL1<C>, String> {
+        AppL1::build(url, buckets, settings, clock, seed, false)
+    }
+
+    fn build(
+        url: &str,
+        buckets: &[String],
+        settings: Settings,
+        clock: C,
+        seed: (u64, u64),
+        tracked: bool,
     ) -> Result<AppL1<C>, String> {
         if let Some(bad) = buckets.iter().find(|b| b.contains(':') || b.is_empty()) {
             return Err(format!(
@@ -142,7 +167,11 @@ impl<C: Clock + Send + 'static> AppL1<C> {
             emptied_at: AtomicU64::new(0),
             flushes: AtomicU64::new(0),
         });
-        let tracker = Tracker::start(url, coherence.clone())?;
+        let tracker = if tracked {
+            Some(Tracker::start(url, coherence.clone())?)
+        } else {
+            None
+        };
         Ok(AppL1 {
             coherence,
             data: Mutex::new(Data {
@@ -179,7 +208,11 @@ impl<C: Clock + Send + 'static> AppL1<C> {
 
     /// Whether invalidations arrive now.
     pub fn tracking(&self) -> bool {
-        self.tracker.id().is_some()
+        self.tracking_id().is_some()
+    }
+
+    fn tracking_id(&self) -> Option<(u64, u64)> {
+        self.tracker.as_ref().and_then(Tracker::id)
     }
 
     /// Commands sent to Redis.
@@ -199,7 +232,7 @@ impl<C: Clock + Send + 'static> AppL1<C> {
         }
         Ticket {
             sequence: self.coherence.sequence.load(Ordering::Acquire),
-            generation: self.tracker.id().map(|(_, g)| g),
+            generation: self.tracking_id().map(|(_, g)| g),
         }
     }
 
@@ -212,7 +245,7 @@ impl<C: Clock + Send + 'static> AppL1<C> {
             && recent
                 .get(key.as_bytes())
                 .is_none_or(|&at| at <= ticket.sequence)
-            && self.tracker.id().map(|(_, g)| g) == ticket.generation;
+            && self.tracking_id().map(|(_, g)| g) == ticket.generation;
         drop(recent);
         if current {
             f(&mut tier);
@@ -249,7 +282,7 @@ impl<C: Clock + Send + 'static> AppL1<C> {
     /// data connection, or a new tracking one, means keys may have changed unseen: the tier is
     /// emptied first.
     fn prepare(&self, data: &mut Data) -> redis::RedisResult<()> {
-        let tracking = self.tracker.id();
+        let tracking = self.tracking_id();
         if data.connection.is_some() && data.tracked == tracking.map(|(_, g)| g) {
             return Ok(());
         }

@@ -87,9 +87,27 @@ pub fn targets(r: &Results) -> Vec<Target> {
             .iter()
             .map(|p| (ratio(p), label(p.0)))
             .fold((-1.0, String::new()), |a, b| if b.0 > a.0 { b } else { a });
+        let same_rule = pairs(
+            rows,
+            S3FIFO,
+            &format!("libCacheSim {}", crate::hitratio::ONE_READ),
+        );
+        let (rule_worst, rule_at) = same_rule
+            .iter()
+            .map(|p| (ratio(p), label(p.0)))
+            .fold((-1.0, String::new()), |a, b| if b.0 > a.0 { b } else { a });
+        let cause = if worst > 1.02 && !same_rule.is_empty() {
+            format!(
+                "; against libCacheSim's S3FIFO promoting after one read in the small queue, as \
+                 `wit/policy.wit` says ours does (its default waits for two), worst \
+                 {rule_worst:.4}× ({rule_at}): the gap is the contract's promotion rule"
+            )
+        } else {
+            String::new()
+        };
         out.push(Target {
             name: "hit ratio: our `s3-fifo` misses ≤ 1.02× libCacheSim's S3FIFO, every row",
-            measured: format!("{} rows; worst {worst:.4}× ({at})", s3.len()),
+            measured: format!("{} rows; worst {worst:.4}× ({at}){cause}", s3.len()),
             met: Some(worst <= 1.02),
         });
         let real: Vec<String> = s3

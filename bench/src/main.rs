@@ -16,7 +16,7 @@
 //!
 //! Flags: `--quick` (a smoke run into `target/bench-quick/`), `--skip-python`, `--report-only`
 //! (rebuild the report from `results.json` without measuring), `--only native,boundary,memory,
-//! cold,python,kv,kvhost,hit,pyguest,serve,steady` (measure those sections again and keep the others from
+//! cold,python,kv,kvhost,hit,pyguest,serve,steady,js` (measure those sections again and keep the others from
 //! `results.json`) and `--sizes 1000,1000000` (other native sizes, for investigation).
 
 mod boundary;
@@ -26,6 +26,7 @@ mod guest;
 mod headline;
 mod hitratio;
 mod hitratio_report;
+mod js;
 mod kv;
 mod kv_host;
 mod measure;
@@ -107,6 +108,9 @@ pub struct Results {
     /// Section 11: caches that outlive the instance (`None`: not measured).
     #[serde(default)]
     pub serve: Option<serve::Serve>,
+    /// Section 12: the JavaScript benchmark's output (`None`: not measured).
+    #[serde(default)]
+    pub js: Option<js::JsBench>,
     /// Section 7b: the L1 held by `faas-cache-serve --keyvalue` (`None`: not measured).
     #[serde(default)]
     pub kv_host: Option<kv_host::KvHost>,
@@ -120,9 +124,9 @@ pub struct Results {
 }
 
 /// The sections `--only` names, in report order.
-pub const SECTIONS: [&str; 11] = [
+pub const SECTIONS: [&str; 12] = [
     "native", "steady", "boundary", "memory", "cold", "python", "kv", "kvhost", "hit", "pyguest",
-    "serve",
+    "serve", "js",
 ];
 
 /// How much each section measures.
@@ -365,6 +369,17 @@ fn measure_all(
     } else {
         kept(&mut previous, |r| &mut r.kv)
     };
+    let js = if wanted("js") {
+        match js::run(&root(), quick) {
+            Ok(figures) => Some(figures),
+            Err(e) => {
+                eprintln!("bench: SKIPPED section 12 (JavaScript): {e}");
+                None
+            }
+        }
+    } else {
+        previous.as_ref().and_then(|r| r.js.clone())
+    };
     let kv_host = if wanted("kvhost") {
         match kv_host::run(&scale.kv_host) {
             Ok(figures) => Some(figures),
@@ -421,6 +436,7 @@ fn measure_all(
         component_bytes: Some(faas_cache_host::COMPONENT.len() as u64),
         python_guest,
         serve,
+        js,
         kv_host,
         steady,
         section_dates,

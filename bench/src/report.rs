@@ -312,6 +312,7 @@ fn section_of(heading: &str) -> Option<&'static str> {
         "8." => "hit",
         "9." => "pyguest",
         "11." => "serve",
+        "12." => "js",
         _ => return None,
     })
 }
@@ -686,6 +687,9 @@ fn markdown_undated(r: &Results, plots: &[Written], plot_dir: &str) -> String {
 
     if let Some(serve) = &r.serve {
         serve_section(&mut s, serve);
+    }
+    if let Some(js) = &r.js {
+        crate::js::section(&mut s, js);
     }
 
     let analysis = crate::root().join("bench/analysis.md");

@@ -431,8 +431,17 @@ fn bench(extra: &[String]) -> Result<(), String> {
         serve.arg("--release");
     }
     run(serve)?;
-    if measures_steady(extra) {
+    if measures(extra, "steady") {
         ensure_debian_package("valgrind", "/usr/bin/valgrind", "VALGRIND")?;
+    }
+    if measures(extra, "js") {
+        // Section 12 runs `npm run bench` on the transpiled component.
+        let mut artifact = cargo();
+        artifact.args(["build", "--package", "faas-cache-artifact"]);
+        run(artifact)?;
+        if let Err(e) = js_prepare() {
+            eprintln!("xtask: the JavaScript section will be skipped: {e}");
+        }
     }
     let mut cmd = cargo();
     cmd.args(["run", "--package", "faas-cache-bench"]);
@@ -447,14 +456,14 @@ fn bench(extra: &[String]) -> Result<(), String> {
     run(cmd)
 }
 
-/// Whether the report's arguments measure the steady instrument (section `steady`, instruction
-/// counts under valgrind): not with `--report-only`, and with `--only` only if it names it.
-fn measures_steady(extra: &[String]) -> bool {
+/// Whether the report's arguments measure section `name` (all do without `--only`; none with
+/// `--report-only`).
+fn measures(extra: &[String], name: &str) -> bool {
     if extra.iter().any(|a| a == "--report-only") {
         return false;
     }
     match extra.iter().skip_while(|a| *a != "--only").nth(1) {
-        Some(list) => list.split(',').any(|s| s == "steady"),
+        Some(list) => list.split(',').any(|s| s == name),
         None => true,
     }
 }

@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use redis::{Commands, Connection, ConnectionLike, RedisError};
 
+// The commands' shared pieces, the same as the host-side L1's.
+use faas_kv_provider::l1::{glob_escape, CAS_SCRIPT, SCAN_COUNT};
+
 /// Why a backend call failed: the store's `error` variant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BackendError {
@@ -22,15 +25,6 @@ impl From<RedisError> for BackendError {
 }
 
 pub type Result<T> = std::result::Result<T, BackendError>;
-
-/// Compare-and-swap on the server: swaps only if the key still holds the expected value
-/// (ARGV[1] = "1" and ARGV[2] = value) or is still absent (ARGV[1] = "0").
-const CAS_SCRIPT: &str = "local cur = redis.call('GET', KEYS[1]) \
-    if ARGV[1] == '1' then if cur ~= ARGV[2] then return 0 end elseif cur then return 0 end \
-    redis.call('SET', KEYS[1], ARGV[3]) return 1";
-
-/// Keys per `SCAN` page of `list-keys`.
-const SCAN_COUNT: usize = 100;
 
 /// A Redis-backed key-value store.
 pub struct RedisBackend {
@@ -199,28 +193,5 @@ impl RedisBackend {
     /// The value of a full (prefixed) key.
     pub fn get_full(&mut self, full_key: &str) -> Result<Option<Vec<u8>>> {
         self.run(|c| c.get(full_key))
-    }
-}
-
-/// `prefix` with Redis glob metacharacters escaped, for `SCAN MATCH`.
-fn glob_escape(prefix: &str) -> String {
-    let mut out = String::with_capacity(prefix.len());
-    for ch in prefix.chars() {
-        if matches!(ch, '*' | '?' | '[' | ']' | '\\' | '^') {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob_escape;
-
-    #[test]
-    fn glob_metacharacters_in_a_bucket_name_match_literally() {
-        assert_eq!(glob_escape("a*b?[c]:"), "a\\*b\\?\\[c\\]:");
-        assert_eq!(glob_escape("plain:"), "plain:");
     }
 }

@@ -405,12 +405,12 @@ impl<C: Clock + Send + 'static> AppL1<C> {
 
 /// Compare-and-swap on the server: swaps only if the key still holds the expected value
 /// (ARGV[1] = "1" and ARGV[2] = value) or is still absent (ARGV[1] = "0").
-const CAS_SCRIPT: &str = "local cur = redis.call('GET', KEYS[1]) \
+pub const CAS_SCRIPT: &str = "local cur = redis.call('GET', KEYS[1]) \
     if ARGV[1] == '1' then if cur ~= ARGV[2] then return 0 end elseif cur then return 0 end \
     redis.call('SET', KEYS[1], ARGV[3]) return 1";
 
 /// Keys per `SCAN` page of `list-keys`.
-const SCAN_COUNT: usize = 100;
+pub const SCAN_COUNT: usize = 100;
 
 /// A compare-and-swap handle: the key and the value Redis held when it was made.
 #[derive(Debug, Clone)]
@@ -610,7 +610,7 @@ impl<C: Clock + Send + 'static> AppL1<C> {
 }
 
 /// `prefix` with Redis glob metacharacters escaped, for `SCAN MATCH`.
-fn glob_escape(prefix: &str) -> String {
+pub fn glob_escape(prefix: &str) -> String {
     let mut out = String::with_capacity(prefix.len());
     for ch in prefix.chars() {
         if matches!(ch, '*' | '?' | '[' | ']' | '\\' | '^') {
@@ -628,4 +628,15 @@ pub fn redis_key(bucket: &str, key: &str) -> String {
     s.push(':');
     s.push_str(key);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_escape;
+
+    #[test]
+    fn glob_metacharacters_in_a_bucket_name_match_literally() {
+        assert_eq!(glob_escape("a*b?[c]:"), "a\\*b\\?\\[c\\]:");
+        assert_eq!(glob_escape("plain:"), "plain:");
+    }
 }

@@ -289,7 +289,7 @@ fn serve_targets(s: &crate::serve::Serve) -> Vec<Target> {
     out
 }
 
-fn verdict(met: Option<bool>) -> &'static str {
+pub(crate) fn verdict(met: Option<bool>) -> &'static str {
     match met {
         Some(true) => "met",
         Some(false) => "**missed**",

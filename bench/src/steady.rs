@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::plot::format_count;
-use crate::report::Target;
+use crate::report::{verdict, Target};
 
 /// One library's cost of one operation at one size.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -662,14 +662,6 @@ pub fn targets(rows: &[SteadyRow]) -> Vec<Target> {
         });
     }
     out
-}
-
-fn verdict(met: Option<bool>) -> &'static str {
-    match met {
-        Some(true) => "met",
-        Some(false) => "**missed**",
-        None => "not measured",
-    }
 }
 
 /// Section 1b: the instruction counts, their ratios to `lru`, the wasmtime rows and the targets.

@@ -7,11 +7,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::Server;
 use faas_cache_artifact::SERVE_APP_PATH;
-use faas_kv_l1_host::redis_server::RedisServer;
+use faas_kv_l1_host::redis_server::{until, RedisServer};
 
 fn serve(redis: &RedisServer, extra: &[&str]) -> Server {
     let url = redis.url();
@@ -24,18 +22,6 @@ fn serve(redis: &RedisServer, extra: &[&str]) -> Server {
     ];
     args.extend_from_slice(extra);
     Server::start(&args)
-}
-
-fn until(what: &str, mut done: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out: {what}"
-        );
-        std::thread::sleep(Duration::from_micros(500));
-    }
-    start.elapsed()
 }
 
 #[test]

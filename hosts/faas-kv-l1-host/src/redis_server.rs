@@ -91,6 +91,20 @@ impl RedisServer {
     }
 }
 
+/// Polls `done` until it holds and returns how long that took; panics with `what` after 10 s.
+/// For tests that measure how soon a change made elsewhere is seen, rather than sleep for it.
+pub fn until(what: &str, mut done: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "timed out: {what}"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    start.elapsed()
+}
+
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();

@@ -4,11 +4,11 @@
 //! the tier empties; a failed write leaves the tier as it was; stale-if-error serves a value
 //! only inside its window.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use faas_cache::{ManualClock, SystemClock, Time};
 use faas_kv_l1_core::Settings;
-use faas_kv_l1_host::redis_server::RedisServer;
+use faas_kv_l1_host::redis_server::{until, RedisServer};
 use faas_kv_provider::l1::{AppL1, KvError};
 
 fn l1(server: &RedisServer) -> AppL1<SystemClock> {
@@ -22,18 +22,6 @@ fn l1(server: &RedisServer) -> AppL1<SystemClock> {
     .unwrap();
     until("tracking up", || l1.tracking());
     l1
-}
-
-fn until(what: &str, mut done: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out: {what}"
-        );
-        std::thread::sleep(Duration::from_micros(200));
-    }
-    start.elapsed()
 }
 
 #[test]

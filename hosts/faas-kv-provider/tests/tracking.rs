@@ -4,9 +4,9 @@
 //! by polling, never slept for.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use faas_kv_l1_host::redis_server::RedisServer;
+use faas_kv_l1_host::redis_server::{until, RedisServer};
 use faas_kv_provider::tracking::{Invalidate, Tracker};
 
 #[derive(Default)]
@@ -28,18 +28,6 @@ impl Invalidate for Seen {
     fn distrust_all(&self) {
         *self.distrusted.lock().unwrap() += 1;
     }
-}
-
-fn until(what: &str, mut done: impl FnMut() -> bool) -> Duration {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "timed out: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    start.elapsed()
 }
 
 /// A data connection tracked through the tracker (as the provider's are).

@@ -220,22 +220,6 @@ impl<C: Clock + Send + 'static> AppL1<C> {
         self.round_trips.load(Ordering::Relaxed)
     }
 
-    /// A ticket for a call that may fill the tier, taken once the data connection is ready
-    /// (readying it may empty the tier, which would void an earlier ticket).
-    fn ticket(&self) -> Ticket {
-        {
-            let mut data = lock(&self.data);
-            if self.prepare(&mut data).is_err() {
-                data.connection = None;
-                data.tracked = None;
-            }
-        }
-        Ticket {
-            sequence: self.coherence.sequence.load(Ordering::Acquire),
-            generation: self.tracking_id().map(|(_, g)| g),
-        }
-    }
-
     /// Runs `f` on the tier if nothing changed `key` since `ticket` was taken.
     fn fill_if_current(&self, ticket: Ticket, key: &str, f: impl FnOnce(&mut Tier<C>)) {
         let c = &self.coherence;
@@ -256,10 +240,25 @@ impl<C: Clock + Send + 'static> AppL1<C> {
 
     /// One Redis command on the data connection (connecting, and turning tracking on, first).
     fn call<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, KvError> {
+        self.call_for_fill(cmd).1
+    }
+
+    /// [`AppL1::call`], with the ticket for filling the tier from its answer: taken once the
+    /// data connection is ready (readying it may empty the tier, which would void an earlier
+    /// ticket) and before the command is sent.
+    fn call_for_fill<T: redis::FromRedisValue>(
+        &self,
+        cmd: &redis::Cmd,
+    ) -> (Ticket, Result<T, KvError>) {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let result = {
+        let (ticket, result) = {
             let mut data = lock(&self.data);
-            self.prepare(&mut data)
+            let prepared = self.prepare(&mut data);
+            let ticket = Ticket {
+                sequence: self.coherence.sequence.load(Ordering::Acquire),
+                generation: self.tracking_id().map(|(_, g)| g),
+            };
+            let result = prepared
                 .and_then(|()| {
                     let con = data.connection.as_mut().expect("prepared");
                     cmd.query::<T>(con)
@@ -268,14 +267,18 @@ impl<C: Clock + Send + 'static> AppL1<C> {
                     // A failed connection is dropped: the next call reconnects (and re-tracks).
                     data.connection = None;
                     data.tracked = None;
-                })
+                });
+            (ticket, result)
         };
         let mut tier = lock(&self.coherence.tier);
         tier.stats.backend_calls += 1;
         if result.is_err() {
             tier.stats.backend_errors += 1;
         }
-        result.map_err(|e| KvError::Other(format!("redis: {e}")))
+        (
+            ticket,
+            result.map_err(|e| KvError::Other(format!("redis: {e}"))),
+        )
     }
 
     /// Connects if needed and redirects tracking to the current tracking connection. A new
@@ -330,11 +333,8 @@ impl<C: Clock + Send + 'static> AppL1<C> {
             Lookup::Stale(value) => Some(value),
             Lookup::Unknown => None,
         };
-        let ticket = self.ticket();
-        let value = match (
-            self.call::<Option<Vec<u8>>>(redis::cmd("GET").arg(&full)),
-            stale,
-        ) {
+        let (ticket, answer) = self.call_for_fill::<Option<Vec<u8>>>(redis::cmd("GET").arg(&full));
+        let value = match (answer, stale) {
             (Ok(value), _) => value,
             (Err(_), Some(value)) => {
                 lock(&self.coherence.tier).stats.stale_served += 1;
@@ -365,8 +365,8 @@ impl<C: Clock + Send + 'static> AppL1<C> {
             Presence::Stale => true,
             Presence::Unknown => false,
         };
-        let ticket = self.ticket();
-        let exists = match (self.call::<bool>(redis::cmd("EXISTS").arg(&full)), stale) {
+        let (ticket, answer) = self.call_for_fill::<bool>(redis::cmd("EXISTS").arg(&full));
+        let exists = match (answer, stale) {
             (Ok(exists), _) => exists,
             (Err(_), true) => {
                 lock(&self.coherence.tier).stats.stale_served += 1;
@@ -385,8 +385,8 @@ impl<C: Clock + Send + 'static> AppL1<C> {
     /// `set`: Redis first; the tier once Redis accepted it.
     pub fn set(&self, bucket: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
         let full = redis_key(bucket, key);
-        let ticket = self.ticket();
-        self.call::<()>(redis::cmd("SET").arg(&full).arg(value))?;
+        let (ticket, answer) = self.call_for_fill::<()>(redis::cmd("SET").arg(&full).arg(value));
+        answer?;
         self.fill_if_current(ticket, &full, |t| t.fill(full.clone(), tagged(value), true));
         Ok(())
     }
@@ -394,8 +394,8 @@ impl<C: Clock + Send + 'static> AppL1<C> {
     /// `delete`: Redis first; then the tier knows the key is absent.
     pub fn delete(&self, bucket: &str, key: &str) -> Result<(), KvError> {
         let full = redis_key(bucket, key);
-        let ticket = self.ticket();
-        self.call::<()>(redis::cmd("DEL").arg(&full))?;
+        let (ticket, answer) = self.call_for_fill::<()>(redis::cmd("DEL").arg(&full));
+        answer?;
         self.fill_if_current(ticket, &full, |t| {
             t.fill(full.clone(), tagged_absent(), false)
         });
@@ -487,12 +487,12 @@ impl<C: Clock + Send + 'static> AppL1<C> {
         if missing.is_empty() {
             lock(&self.coherence.tier).stats.backend_calls_saved += 1;
         } else {
-            let ticket = self.ticket();
             let mut cmd = redis::cmd("MGET");
             for &i in &missing {
                 cmd.arg(&full[i]);
             }
-            match self.call::<Vec<Option<Vec<u8>>>>(&cmd) {
+            let (ticket, answer) = self.call_for_fill::<Vec<Option<Vec<u8>>>>(&cmd);
+            match answer {
                 Ok(values) => {
                     for (&i, value) in missing.iter().zip(values) {
                         let entry = match &value {
@@ -529,12 +529,12 @@ impl<C: Clock + Send + 'static> AppL1<C> {
         if pairs.is_empty() {
             return Ok(());
         }
-        let ticket = self.ticket();
         let mut cmd = redis::cmd("MSET");
         for (k, v) in pairs {
             cmd.arg(redis_key(bucket, k)).arg(v);
         }
-        self.call::<()>(&cmd)?;
+        let (ticket, answer) = self.call_for_fill::<()>(&cmd);
+        answer?;
         for (k, v) in pairs {
             let full = redis_key(bucket, k);
             self.fill_if_current(ticket, &full, |t| t.fill(full.clone(), tagged(v), true));
@@ -547,12 +547,12 @@ impl<C: Clock + Send + 'static> AppL1<C> {
         if keys.is_empty() {
             return Ok(());
         }
-        let ticket = self.ticket();
         let mut cmd = redis::cmd("DEL");
         for k in keys {
             cmd.arg(redis_key(bucket, k));
         }
-        self.call::<()>(&cmd)?;
+        let (ticket, answer) = self.call_for_fill::<()>(&cmd);
+        answer?;
         for k in keys {
             let full = redis_key(bucket, k);
             self.fill_if_current(ticket, &full, |t| {
@@ -586,8 +586,7 @@ impl<C: Clock + Send + 'static> AppL1<C> {
     /// the tier forgets the key. `Ok(true)`: the tier holds `value`.
     pub fn swap(&self, cas: &Cas, value: &[u8]) -> Result<bool, KvError> {
         let full = redis_key(&cas.bucket, &cas.key);
-        let ticket = self.ticket();
-        let swapped = self.call::<i64>(
+        let (ticket, swapped) = self.call_for_fill::<i64>(
             redis::cmd("EVAL")
                 .arg(CAS_SCRIPT)
                 .arg(1)

@@ -105,8 +105,10 @@ fn run(client: &redis::Client, shared: &Shared, target: &dyn Invalidate) {
                 shared.generation.fetch_add(1, Ordering::AcqRel);
                 shared.id.store(id, Ordering::Release);
                 listen(&mut con, shared, target);
-                shared.id.store(0, Ordering::Release);
+                // Distrust first, then say tracking is down: whoever sees it down (a data
+                // connection, a test) finds no value the L1 still serves as fresh.
                 flush(shared, target);
+                shared.id.store(0, Ordering::Release);
             }
             Err(_) => {
                 std::thread::sleep(backoff);
